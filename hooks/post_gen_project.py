@@ -1,0 +1,61 @@
+"""Remove what the unchosen options own, then print the next steps.
+
+The table below is the only place that knows which files belong to which option.
+The hook stays offline and idempotent: update tools such as cruft run it again
+over an existing project.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+ANSWERS: dict[str, object] = json.loads(r"""{{ cookiecutter | tojson }}""")
+PACKAGE = f"src/{ANSWERS['__package_name']}"
+
+# (option, value that keeps the paths, paths relative to the project root)
+OWNED_PATHS: list[tuple[str, object, list[str]]] = []
+
+
+def unwanted_paths(answers: dict[str, object]) -> list[str]:
+    return [
+        path
+        for option, keep_when, paths in OWNED_PATHS
+        if answers.get(option) != keep_when
+        for path in paths
+    ]
+
+
+def remove(root: Path, relative: str) -> None:
+    path = root / relative
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def next_steps(answers: dict[str, object]) -> str:
+    return "\n".join(
+        [
+            f"Created {answers['project_slug']}. Next:",
+            f"  cd {answers['project_slug']}",
+            "  make install      # uv sync",
+            "  cp .env.example .env",
+            "  make run          # migrate, then serve on http://127.0.0.1:8000/docs",
+            "  make test",
+        ]
+    )
+
+
+def main() -> int:
+    root = Path.cwd()
+    for relative in unwanted_paths(ANSWERS):
+        remove(root, relative)
+    print(next_steps(ANSWERS), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,93 @@
+"""Every combination of feature options: generated once, then checked like a user would.
+
+The combinations come from cookiecutter.json; nothing here names an option,
+except the table of words a project without that option must not mention.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import ProjectCache
+from tests.matrix import Combination, combination_id, combinations
+from tests.project import LEFTOVER, Project, http_get
+
+# Words whose presence betrays an unchosen option leaking into the project.
+FOREIGN_WORDS: dict[tuple[str, object], list[str]] = {
+    ("database", "sqlite"): ["asyncpg", "postgres"],
+    ("database", "postgres"): ["aiosqlite", "sqlite"],
+}
+
+COMBINATIONS = [
+    pytest.param(
+        combination,
+        id=combination_id(combination),
+        marks=[pytest.mark.combination, pytest.mark.xdist_group(combination_id(combination))],
+    )
+    for combination in combinations()
+]
+
+
+@pytest.fixture(params=COMBINATIONS)
+def project(request: pytest.FixtureRequest, project_cache: ProjectCache) -> Project:
+    combination: Combination = request.param
+    return project_cache.get(combination)
+
+
+def test_no_template_leftovers_or_stray_whitespace(project: Project) -> None:
+    problems = []
+    for path in project.text_files():
+        relative = path.relative_to(project.root)
+        text = path.read_text()
+        if match := LEFTOVER.search(text):
+            problems.append(f"{relative}: template leftover {match.group()!r}")
+        if "\n\n\n\n" in text or (path.suffix not in {".py", ".mako"} and "\n\n\n" in text):
+            problems.append(f"{relative}: a run of blank lines (a Jinja block left them)")
+        if (text and not text.endswith("\n")) or text.endswith("\n\n"):
+            problems.append(f"{relative}: does not end with exactly one newline")
+        if any(line != line.rstrip() for line in text.splitlines()):
+            problems.append(f"{relative}: trailing whitespace")
+    assert not problems, "\n".join(problems)
+
+
+def test_unchosen_options_leave_no_trace(project: Project) -> None:
+    mentions = []
+    for (option, value), words in FOREIGN_WORDS.items():
+        if project.answers.get(option) != value:
+            continue
+        for path in project.text_files():
+            text = path.read_text().lower()
+            mentions += [
+                f"{path.relative_to(project.root)}: {word!r}" for word in words if word in text
+            ]
+    assert not mentions, "files mention options this project did not choose:\n" + "\n".join(
+        mentions
+    )
+
+
+def test_ruff_check_and_format_pass(project: Project) -> None:
+    project.tool("ruff", "check", ".")
+    project.tool("ruff", "format", "--check", ".")
+
+
+def test_mypy_strict_passes(project: Project) -> None:
+    project.tool("mypy")
+
+
+def test_own_test_suite_passes(project: Project) -> None:
+    result = project.tool("pytest", "-q", "-p", "no:cacheprovider")
+    assert " passed" in result.stdout
+
+
+def test_production_command_serves_health_and_ready(project: Project) -> None:
+    project.tool("alembic", "upgrade", "head")
+    with project.serving() as base_url:
+        health = http_get(f"{base_url}/health")
+        ready = http_get(f"{base_url}/ready")
+        items = http_get(f"{base_url}/api/v1/items")
+    assert health == (200, b'{"status":"ok"}')
+    assert ready[0] == 200, ready
+    assert json.loads(ready[1])["status"] == "ready"
+    assert items == (200, b"[]")

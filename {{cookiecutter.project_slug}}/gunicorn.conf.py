@@ -1,0 +1,27 @@
+"""Production server: gunicorn supervising uvicorn workers.
+
+Every value can be overridden from the environment, so the same file serves a
+laptop, a container and a Kubernetes pod.
+"""
+
+import os
+
+wsgi_app = "{{ cookiecutter.__package_name }}.main:app"
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
+# Async workers each use one core fully; more workers than cores only add memory.
+workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
+worker_class = "uvicorn_worker.UvicornWorker"
+# Recycle workers now and then so slow leaks cannot grow forever; jitter keeps
+# them from restarting all at once.
+max_requests = int(os.environ.get("MAX_REQUESTS", "10000"))
+max_requests_jitter = int(os.environ.get("MAX_REQUESTS_JITTER", "1000"))
+# Time for in-flight requests to finish after SIGTERM before workers are killed.
+graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "30"))
+timeout = int(os.environ.get("WORKER_TIMEOUT", "60"))
+keepalive = int(os.environ.get("KEEPALIVE", "5"))
+# Trust X-Forwarded-* only from these addresses (the load balancer).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = "-" if os.environ.get("ACCESS_LOG", "false").lower() == "true" else None
+errorlog = "-"
+# Gunicorn's control socket lives in $HOME, which a container user may not have.
+control_socket_disable = True

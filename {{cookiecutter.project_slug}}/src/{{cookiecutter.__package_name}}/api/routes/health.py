@@ -1,0 +1,53 @@
+"""Liveness and readiness, for load balancers and orchestrators."""
+
+import asyncio
+from typing import Literal
+
+from fastapi import APIRouter, Request, Response, status
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+router = APIRouter(tags=["health"])
+
+CHECK_TIMEOUT_SECONDS = 2.0
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "unavailable"]
+    checks: dict[str, Literal["ok", "failing"]]
+
+
+@router.get("/health")
+async def health() -> Health:
+    """The process is alive; touches nothing else, so it stays cheap and never flaps."""
+    return Health(status="ok")
+
+
+async def _database_answers(engine: AsyncEngine) -> bool:
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception:
+        return False
+    return True
+
+
+@router.get(
+    "/ready",
+    responses={status.HTTP_503_SERVICE_UNAVAILABLE: {"model": Readiness}},
+)
+async def ready(request: Request, response: Response) -> Readiness:
+    """Every dependency answers; a 503 names the ones that do not."""
+    checks = {"database": await _database_answers(request.app.state.engine)}
+    if all(checks.values()):
+        return Readiness(status="ready", checks=dict.fromkeys(checks, "ok"))
+    response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    return Readiness(
+        status="unavailable",
+        checks={name: "ok" if answered else "failing" for name, answered in checks.items()},
+    )

@@ -1,0 +1,93 @@
+from typing import Any
+
+from httpx import AsyncClient
+
+ITEMS = "/api/v1/items"
+
+
+async def create_item(client: AsyncClient, **fields: Any) -> dict[str, Any]:
+    response = await client.post(ITEMS, json={"name": "Widget", "price": 9.5, **fields})
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_create_returns_the_stored_item(client: AsyncClient) -> None:
+    item = await create_item(client, name="Lamp", price=20, description="Bright")
+
+    assert item["id"] >= 1
+    assert item == {
+        "id": item["id"],
+        "name": "Lamp",
+        "price": 20.0,
+        "description": "Bright",
+        "category_id": None,
+    }
+    assert (await client.get(f"{ITEMS}/{item['id']}")).json() == item
+
+
+async def test_unknown_item_is_404(client: AsyncClient) -> None:
+    for method in ("GET", "PATCH", "DELETE"):
+        response = await client.request(method, f"{ITEMS}/999999", json={"name": "x"})
+        assert response.status_code == 404, method
+        assert response.json() == {"detail": "Item not found"}
+
+
+async def test_list_pages_in_id_order(client: AsyncClient) -> None:
+    ids = [(await create_item(client, name=f"item {n}"))["id"] for n in range(5)]
+
+    first_page = (await client.get(ITEMS, params={"limit": 2})).json()
+    second_page = (await client.get(ITEMS, params={"limit": 2, "offset": 2})).json()
+
+    assert [item["id"] for item in first_page + second_page] == ids[:4]
+
+
+async def test_list_limit_is_bounded(client: AsyncClient) -> None:
+    assert (await client.get(ITEMS, params={"limit": 0})).status_code == 422
+    assert (await client.get(ITEMS, params={"limit": 100_000})).status_code == 422
+    assert (await client.get(ITEMS, params={"offset": -1})).status_code == 422
+
+
+async def test_patch_changes_only_the_fields_sent(client: AsyncClient) -> None:
+    item = await create_item(client, name="Old", description="kept")
+
+    response = await client.patch(f"{ITEMS}/{item['id']}", json={"name": "New"})
+
+    assert response.status_code == 200
+    assert response.json() == {**item, "name": "New"}
+    assert (await client.get(f"{ITEMS}/{item['id']}")).json()["name"] == "New"
+
+
+async def test_delete_removes_the_item(client: AsyncClient) -> None:
+    item = await create_item(client)
+
+    response = await client.delete(f"{ITEMS}/{item['id']}")
+
+    assert response.status_code == 204
+    assert response.content == b""
+    assert (await client.get(f"{ITEMS}/{item['id']}")).status_code == 404
+
+
+async def test_invalid_input_is_422_with_the_field_named(client: AsyncClient) -> None:
+    cases = [
+        ({"name": "x", "price": 0}, ["body", "price"]),
+        ({"name": "", "price": 1}, ["body", "name"]),
+        ({"price": 1}, ["body", "name"]),
+        ({"name": "x", "price": "cheap"}, ["body", "price"]),
+    ]
+    for payload, location in cases:
+        response = await client.post(ITEMS, json=payload)
+        assert response.status_code == 422, payload
+        assert [error["loc"] for error in response.json()["detail"]] == [location]
+
+
+async def test_out_of_range_ids_are_422_not_a_database_error(client: AsyncClient) -> None:
+    for item_id in ("0", str(2**63), "abc"):
+        assert (await client.get(f"{ITEMS}/{item_id}")).status_code == 422, item_id
+
+
+async def test_unknown_category_is_409(client: AsyncClient) -> None:
+    response = await client.post(ITEMS, json={"name": "x", "price": 1, "category_id": 424242})
+
+    assert response.status_code == 409
+    assert response.json() == {"detail": "The category does not exist"}

@@ -1,0 +1,86 @@
+"""Fixtures: a real database migrated once, and one rolled-back transaction per test.
+
+Point TEST_DATABASE_URL at a database to run the suite against it; it is wiped.
+"""
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from {{ cookiecutter.__package_name }}.api.deps import get_session
+from {{ cookiecutter.__package_name }}.core.config import Settings
+from {{ cookiecutter.__package_name }}.main import create_app
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config(PROJECT_ROOT / "alembic.ini")
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    config.attributes["configure_logger"] = False
+    return config
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+{% if cookiecutter.database == "postgres" %}
+    url = os.environ.get(
+        "TEST_DATABASE_URL",
+        "postgresql+asyncpg://postgres@localhost:5432/{{ cookiecutter.__package_name }}_test",
+    )
+{% else %}
+    default = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    url = os.environ.get("TEST_DATABASE_URL", default)
+{% endif %}
+    # Building the schema from the migrations (not create_all) tests them too.
+    config = alembic_config(url)
+    command.downgrade(config, "base")
+    command.upgrade(config, "head")
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(environment="test", database_url=database_url)
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def session(app: FastAPI) -> AsyncIterator[AsyncSession]:
+    """A session whose commits become savepoints inside a transaction that is rolled back."""
+    async with app.state.engine.connect() as connection:
+        transaction = await connection.begin()
+        session = AsyncSession(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        try:
+            yield session
+        finally:
+            await session.close()
+            await transaction.rollback()
+
+
+@pytest.fixture
+async def client(app: FastAPI, session: AsyncSession) -> AsyncIterator[AsyncClient]:
+    async def test_session() -> AsyncIterator[AsyncSession]:
+        yield session
+
+    app.dependency_overrides[get_session] = test_session
+    try:
+        async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
+            yield client
+    finally:
+        app.dependency_overrides.clear()
