@@ -1,17 +1,14 @@
 """Every combination of feature options: generated once, then checked like a user would.
 
-The combinations come from cookiecutter.json; nothing here names an option,
-except the table of words a project without that option must not mention.
+The `project` fixture (tests/conftest.py) is parametrized with every combination
+from cookiecutter.json; nothing here names an option, except the table of words a
+project without that option must not mention.
 """
 
 from __future__ import annotations
 
 import json
 
-import pytest
-
-from tests.conftest import ProjectCache
-from tests.matrix import Combination, combination_id, combinations
 from tests.project import LEFTOVER, Project, http_get
 
 # Words whose presence betrays an unchosen option leaking into the project.
@@ -19,21 +16,6 @@ FOREIGN_WORDS: dict[tuple[str, object], list[str]] = {
     ("database", "sqlite"): ["asyncpg", "postgres"],
     ("database", "postgres"): ["aiosqlite", "sqlite"],
 }
-
-COMBINATIONS = [
-    pytest.param(
-        combination,
-        id=combination_id(combination),
-        marks=[pytest.mark.combination, pytest.mark.xdist_group(combination_id(combination))],
-    )
-    for combination in combinations()
-]
-
-
-@pytest.fixture(params=COMBINATIONS)
-def project(request: pytest.FixtureRequest, project_cache: ProjectCache) -> Project:
-    combination: Combination = request.param
-    return project_cache.get(combination)
 
 
 def test_no_template_leftovers_or_stray_whitespace(project: Project) -> None:
