@@ -16,7 +16,10 @@ ANSWERS: dict[str, object] = json.loads(r"""{{ cookiecutter | tojson }}""")
 PACKAGE = f"src/{ANSWERS['__package_name']}"
 
 # (option, value that keeps the paths, paths relative to the project root)
-OWNED_PATHS: list[tuple[str, object, list[str]]] = []
+OWNED_PATHS: list[tuple[str, object, list[str]]] = [
+    ("use_gzip", True, [f"{PACKAGE}/middleware/gzip.py", "tests/middleware/test_gzip.py"]),
+    ("use_cors", True, ["tests/middleware/test_cors.py"]),
+]
 
 
 def unwanted_paths(answers: dict[str, object]) -> list[str]:

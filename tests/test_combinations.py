@@ -15,6 +15,8 @@ from tests.project import LEFTOVER, Project, http_get
 FOREIGN_WORDS: dict[tuple[str, object], list[str]] = {
     ("database", "sqlite"): ["asyncpg", "postgres"],
     ("database", "postgres"): ["aiosqlite", "sqlite"],
+    ("use_gzip", False): ["gzip"],
+    ("use_cors", False): ["cors"],
 }
 
 

@@ -5,6 +5,10 @@ laptop, a container and a Kubernetes pod.
 """
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
 
 wsgi_app = "{{ cookiecutter.__package_name }}.main:app"
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
@@ -25,3 +29,28 @@ accesslog = "-" if os.environ.get("ACCESS_LOG", "false").lower() == "true" else 
 errorlog = "-"
 # Gunicorn's control socket lives in $HOME, which a container user may not have.
 control_socket_disable = True
+
+
+def on_starting(server: Any) -> None:
+    """Give the workers one directory for metrics, emptied at start.
+
+    Each worker writes its samples there and `/metrics` sums them; files left by a
+    previous run would be summed in too.
+    """
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        Path(directory).mkdir(parents=True)
+    else:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="metrics-")
+
+
+def on_exit(server: Any) -> None:
+    shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Drop a finished worker's live gauges (in-flight requests) from the metrics."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -4,8 +4,10 @@ Point TEST_DATABASE_URL at a database to run the suite against it; it is wiped.
 """
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -84,3 +86,29 @@ async def client(app: FastAPI, session: AsyncSession) -> AsyncIterator[AsyncClie
             yield client
     finally:
         app.dependency_overrides.clear()
+
+
+ClientFactory = Callable[..., AbstractAsyncContextManager[AsyncClient]]
+
+
+@pytest.fixture
+def client_for(settings: Settings) -> ClientFactory:
+    """A client for an app built with other settings, e.g. `client_for(metrics_enabled=False)`.
+
+    `extend` may add test-only routes to the app before it starts.
+    """
+
+    @asynccontextmanager
+    async def client_for(
+        extend: Callable[[FastAPI], None] | None = None, **overrides: Any
+    ) -> AsyncIterator[AsyncClient]:
+        app = create_app(settings.model_copy(update=overrides))
+        if extend is not None:
+            extend(app)
+        async with (
+            app.router.lifespan_context(app),
+            AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client,
+        ):
+            yield client
+
+    return client_for

@@ -6,14 +6,18 @@ from importlib.metadata import version
 
 from fastapi import FastAPI
 
+from .api.errors import install_error_handlers
 from .api.router import api_router
-from .api.routes import health
+from .api.routes import health, metrics
 from .core.config import Settings, get_settings
 from .core.db import create_engine, create_sessionmaker
+from .core.logging import configure_logging
+from .middleware import install_middleware
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_format_in_effect)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -32,8 +36,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    install_error_handlers(app)
+    install_middleware(app, settings)
     app.include_router(health.router)
-    app.include_router(api_router, prefix="/api/v1")
+    if settings.metrics_enabled:
+        app.include_router(metrics.router)
+    app.include_router(api_router)
     return app
 
 

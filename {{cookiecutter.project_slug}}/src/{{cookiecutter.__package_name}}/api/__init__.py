@@ -1,0 +1,5 @@
+"""The HTTP API."""
+
+# Every resource router carries the full prefix itself, so the route templates
+# seen by metrics and logs are complete (`/api/v1/items/{item_id}`).
+API_V1 = "/api/v1"

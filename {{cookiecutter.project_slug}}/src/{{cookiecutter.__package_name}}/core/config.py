@@ -1,10 +1,20 @@
 """Settings from the environment (and `.env`); `.env.example` lists every one."""
 
+{% if cookiecutter.use_cors %}
+import json
+{% endif %}
 from functools import lru_cache
+{% if cookiecutter.use_cors %}
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+{% else %}
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+{% endif %}
 
 
 class Settings(BaseSettings):
@@ -29,6 +39,53 @@ class Settings(BaseSettings):
 
     # Upper bound for `limit` on list endpoints.
     page_size_max: int = Field(default=100, ge=1)
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # JSON lines for log collectors, or readable lines; unset: JSON in production only.
+    log_format: Literal["json", "console"] | None = None
+    metrics_enabled: bool = True
+{% if cookiecutter.use_gzip %}
+
+    # Bodies smaller than this are sent as they are: compressing them costs more than it saves.
+    gzip_minimum_size: int = Field(default=1000, ge=0)
+    gzip_level: int = Field(default=5, ge=1, le=9)
+{% endif %}
+{% if cookiecutter.use_cors %}
+
+    # Comma-separated or a JSON list, e.g. CORS_ORIGINS=https://app.example.com,https://admin.example.com
+    cors_origins: Annotated[list[str], NoDecode] = []
+    cors_allow_methods: Annotated[list[str], NoDecode] = ["GET", "POST", "PATCH", "DELETE"]
+    cors_allow_headers: Annotated[list[str], NoDecode] = [
+        "Content-Type",
+        "Authorization",
+        "X-Request-ID",
+    ]
+    cors_allow_credentials: bool = False
+
+    @field_validator("cors_origins", "cors_allow_methods", "cors_allow_headers", mode="before")
+    @classmethod
+    def split_list(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        if value.strip().startswith("["):
+            return json.loads(value)
+        return [part.strip() for part in value.split(",") if part.strip()]
+
+    @model_validator(mode="after")
+    def refuse_wildcard_with_credentials(self) -> Self:
+        if self.cors_allow_credentials and "*" in self.cors_origins:
+            raise ValueError(
+                "CORS_ORIGINS='*' cannot be combined with CORS_ALLOW_CREDENTIALS=true: browsers "
+                "refuse credentials for any origin. List the allowed origins instead."
+            )
+        return self
+{% endif %}
+
+    @property
+    def log_format_in_effect(self) -> Literal["json", "console"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.environment == "production" else "console"
 
 
 @lru_cache

@@ -2,10 +2,11 @@ from fastapi import APIRouter, status
 
 from ... import crud
 from ...models import CategoryCreate, CategoryRead, CategoryReadWithItems
+from .. import API_V1
 from ..deps import PageDep, SessionDep
 from ..errors import conflict_on_integrity_error, described
 
-router = APIRouter(prefix="/categories", tags=["categories"])
+router = APIRouter(prefix=f"{API_V1}/categories", tags=["categories"])
 
 NAME_TAKEN = "A category with this name exists"
 NAME_CONFLICT = described(status.HTTP_409_CONFLICT, NAME_TAKEN)

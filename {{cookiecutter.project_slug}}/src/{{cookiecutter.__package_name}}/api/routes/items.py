@@ -4,10 +4,11 @@ from fastapi import APIRouter, HTTPException, Path, status
 
 from ... import crud
 from ...models import ID_MAX, Item, ItemCreate, ItemRead, ItemUpdate
+from .. import API_V1
 from ..deps import PageDep, SessionDep
 from ..errors import conflict_on_integrity_error, described
 
-router = APIRouter(prefix="/items", tags=["items"])
+router = APIRouter(prefix=f"{API_V1}/items", tags=["items"])
 
 ItemId = Annotated[int, Path(ge=1, le=ID_MAX)]
 NO_CATEGORY = "The category does not exist"

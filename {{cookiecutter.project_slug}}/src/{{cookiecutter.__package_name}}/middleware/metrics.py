@@ -1,0 +1,63 @@
+"""Prometheus metrics per route template, method and status.
+
+Labels use the route's path template (`/api/v1/items/{item_id}`), never the raw
+path, so the number of series stays bounded whatever clients request. With
+several worker processes, set PROMETHEUS_MULTIPROC_DIR (see gunicorn.conf.py)
+and every worker's samples are summed at `/metrics`.
+"""
+
+import time
+
+from prometheus_client import Counter, Gauge, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUESTS = Counter(
+    "http_requests_total",
+    "HTTP requests answered.",
+    ["method", "route", "status"],
+)
+LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "Time to answer an HTTP request.",
+    ["method", "route", "status"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+IN_FLIGHT = Gauge(
+    "http_requests_in_flight",
+    "HTTP requests being answered.",
+    multiprocess_mode="livesum",
+)
+UNMATCHED = "<unmatched>"
+
+
+def route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    path: str | None = getattr(route, "path_format", None) or getattr(route, "path", None)
+    return path or UNMATCHED
+
+
+class MetricsMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+        started = time.perf_counter()
+
+        async def send_recording_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        IN_FLIGHT.inc()
+        try:
+            await self.app(scope, receive, send_recording_status)
+        finally:
+            IN_FLIGHT.dec()
+            labels = (scope["method"], route_template(scope), str(status))
+            REQUESTS.labels(*labels).inc()
+            LATENCY.labels(*labels).observe(time.perf_counter() - started)
