@@ -19,6 +19,28 @@ PACKAGE = f"src/{ANSWERS['__package_name']}"
 OWNED_PATHS: list[tuple[str, object, list[str]]] = [
     ("use_gzip", True, [f"{PACKAGE}/middleware/gzip.py", "tests/middleware/test_gzip.py"]),
     ("use_cors", True, ["tests/middleware/test_cors.py"]),
+    (
+        "use_redis",
+        True,
+        [
+            f"{PACKAGE}/cache.py",
+            f"{PACKAGE}/core/redis.py",
+            f"{PACKAGE}/middleware/rate_limit.py",
+            "tests/test_cache.py",
+            "tests/redis_proxy.py",
+            "tests/middleware/test_rate_limit.py",
+        ],
+    ),
+    ("use_docker", True, ["Dockerfile", ".dockerignore", "compose.yaml", "deploy"]),
+    # Kubernetes: a SQLite file has one owner, so replicas, autoscaling and a separate
+    # worker exist only with PostgreSQL; a path in two rows needs both options.
+    ("database", "sqlite", ["deploy/k8s/pvc.yaml"]),
+    (
+        "database",
+        "postgres",
+        [f"deploy/k8s/{name}.yaml" for name in ("hpa", "pdb", "migrate-job", "worker")],
+    ),
+    ("use_celery", True, ["deploy/k8s/worker.yaml"]),
 ]
 
 

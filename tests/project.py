@@ -23,9 +23,31 @@ from tests.matrix import TEMPLATE_ROOT
 
 # The production command, as documented in the generated README and Dockerfile.
 PRODUCTION_COMMAND = ["gunicorn", "-c", "gunicorn.conf.py"]
+# Every generated project records its answers here, so it can be linked to the template later.
+ANSWERS_FILE = ".cookiecutter.json"
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEMPLATE_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
+REDIS_SERVER_URL = os.environ.get("TEMPLATE_REDIS_URL", "redis://127.0.0.1:6379")
+
+
+def redis_database() -> int:
+    """A Redis database per test worker (1-15): a worker checks one combination at a time."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    return 1 + int(worker or 0) % 15
+
+
+def redis_answers() -> None:
+    """A missing Redis is a failure, never a skip."""
+    host, _, port = REDIS_SERVER_URL.removeprefix("redis://").partition(":")
+    try:
+        with socket.create_connection((host, int(port or 6379)), timeout=2) as sock:
+            sock.sendall(b"PING\r\n")
+            reply = sock.recv(16)
+    except OSError as error:
+        raise CommandFailed(f"Redis at {REDIS_SERVER_URL} is unreachable: {error}") from error
+    if not reply.startswith(b"+PONG"):
+        raise CommandFailed(f"Redis at {REDIS_SERVER_URL} answered {reply!r} to PING")
 
 
 class CommandFailed(AssertionError):
@@ -147,16 +169,23 @@ class Project:
             self.env["TEST_DATABASE_URL"] = self.env["DATABASE_URL"]
         else:
             self.env["DATABASE_URL"] = f"sqlite+aiosqlite:///{self.root / 'service.db'}"
+        if self.answers.get("use_redis") or self.answers.get("use_celery"):
+            redis_answers()
+            self.env["REDIS_URL"] = f"{REDIS_SERVER_URL}/{redis_database()}"
+            self.env["TEST_REDIS_URL"] = self.env["REDIS_URL"]
 
     def release(self) -> None:
         if self.answers.get("database") == "postgres":
             psql(f'DROP DATABASE IF EXISTS "tpl_{self.name}" WITH (FORCE)')
 
     def text_files(self) -> Iterator[Path]:
+        """The project's own text, without the answers file, which names every option."""
         skip = {".venv", ".git", ".mypy_cache", ".ruff_cache", ".pytest_cache", "__pycache__"}
         for path in sorted(self.root.rglob("*")):
             if path.is_file() and not skip.intersection(path.relative_to(self.root).parts):
                 if path.suffix in {".db", ".lock"} or path.name.endswith((".db-wal", ".db-shm")):
+                    continue
+                if path == self.root / ANSWERS_FILE:
                     continue
                 yield path
 
@@ -209,4 +238,5 @@ def wait_until_serving(process: subprocess.Popen[str], url: str, timeout: float 
     raise CommandFailed(f"{url} did not answer within {timeout} s")
 
 
-LEFTOVER = re.compile(r"\{\{|\{%|\{#|cookiecutter", re.IGNORECASE)
+# `${{ ... }}` is a GitHub Actions expression, not Jinja.
+LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|\{#|cookiecutter", re.IGNORECASE)

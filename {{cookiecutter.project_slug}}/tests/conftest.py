@@ -5,9 +5,12 @@ Point TEST_DATABASE_URL at a database to run the suite against it; it is wiped.
 
 import os
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
+{% if cookiecutter.use_redis %}
+from uuid import uuid4
+{% endif %}
 
 import pytest
 from alembic import command
@@ -16,7 +19,7 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from {{ cookiecutter.__package_name }}.api.deps import get_session
+from {{ cookiecutter.__package_name }}.api.deps import SessionFactory, get_session_factory
 from {{ cookiecutter.__package_name }}.core.config import Settings
 from {{ cookiecutter.__package_name }}.main import create_app
 
@@ -48,9 +51,22 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+{% if cookiecutter.use_redis %}
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    """Real Redis from TEST_REDIS_URL, under a key prefix no other test run uses."""
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        redis_url=os.environ.get("TEST_REDIS_URL", "redis://localhost:6379/15"),
+        redis_key_prefix=f"test:{uuid4().hex}:",
+        rate_limit_enabled=False,
+    )
+{% else %}
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
     return Settings(environment="test", database_url=database_url)
+{% endif %}
 
 
 @pytest.fixture(scope="session")
@@ -58,6 +74,15 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         yield app
+{% if cookiecutter.use_redis %}
+        await forget_keys(app, settings.redis_key_prefix)
+
+
+async def forget_keys(app: FastAPI, prefix: str) -> None:
+    keys = [key async for key in app.state.redis.scan_iter(f"{prefix}*")]
+    if keys:
+        await app.state.redis.delete(*keys)
+{% endif %}
 
 
 @pytest.fixture
@@ -77,15 +102,21 @@ async def session(app: FastAPI) -> AsyncIterator[AsyncSession]:
 
 @pytest.fixture
 async def client(app: FastAPI, session: AsyncSession) -> AsyncIterator[AsyncClient]:
-    async def test_session() -> AsyncIterator[AsyncSession]:
-        yield session
+    """A client whose requests all use the test's session (and so its transaction)."""
 
-    app.dependency_overrides[get_session] = test_session
+    def test_session_factory() -> SessionFactory:
+        return lambda: nullcontext(session)
+
+    app.dependency_overrides[get_session_factory] = test_session_factory
     try:
         async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
             yield client
     finally:
         app.dependency_overrides.clear()
+{% if cookiecutter.use_redis %}
+        # The database rolls back; the cache must forget this test's entries too.
+        await forget_keys(app, app.state.settings.redis_key_prefix)
+{% endif %}
 
 
 ClientFactory = Callable[..., AbstractAsyncContextManager[AsyncClient]]

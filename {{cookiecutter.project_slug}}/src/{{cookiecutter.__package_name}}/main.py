@@ -9,15 +9,25 @@ from fastapi import FastAPI
 from .api.errors import install_error_handlers
 from .api.router import api_router
 from .api.routes import health, metrics
+{% if cookiecutter.use_redis %}
+from .cache import ResponseCache
+{% endif %}
 from .core.config import Settings, get_settings
 from .core.db import create_engine, create_sessionmaker
 from .core.logging import configure_logging
+{% if cookiecutter.use_redis %}
+from .core.redis import FailOpen, create_redis
+{% endif %}
 from .middleware import install_middleware
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_format_in_effect)
+{% if cookiecutter.use_redis %}
+    # Shared by the cache and the rate limiter: one failure makes both skip Redis.
+    redis_guard = FailOpen(settings.redis_retry_after_seconds)
+{% endif %}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -25,10 +35,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+{% if cookiecutter.use_redis %}
+        redis = create_redis(settings)
+        app.state.redis = redis
+        app.state.cache = ResponseCache(
+            redis,
+            prefix=settings.redis_key_prefix,
+            ttl=settings.cache_ttl_seconds,
+            guard=redis_guard,
+        )
+        try:
+            yield
+        finally:
+            await redis.aclose(close_connection_pool=True)
+            await engine.dispose()
+{% else %}
         try:
             yield
         finally:
             await engine.dispose()
+{% endif %}
 
     app = FastAPI(
         title=settings.app_name,
@@ -37,7 +63,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+{% if cookiecutter.use_redis %}
+    install_middleware(app, settings, redis_guard)
+{% else %}
     install_middleware(app, settings)
+{% endif %}
     app.include_router(health.router)
     if settings.metrics_enabled:
         app.include_router(metrics.router)

@@ -1,12 +1,18 @@
 """Dependencies that hand out what the lifespan opened."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+{% if cookiecutter.use_redis %}
+from ..cache import ResponseCache
+{% endif %}
 from ..core.config import Settings
+
+SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
 def get_settings(request: Request) -> Settings:
@@ -14,13 +20,32 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessionmaker() as session:
+def get_session_factory(request: Request) -> SessionFactory:
+    """For handlers that need a session only sometimes (e.g. on a cache miss)."""
+    factory: SessionFactory = request.app.state.sessionmaker
+    return factory
+
+
+async def get_session(
+    factory: Annotated[SessionFactory, Depends(get_session_factory)],
+) -> AsyncIterator[AsyncSession]:
+    async with factory() as session:
         yield session
+{% if cookiecutter.use_redis %}
+
+
+def get_cache(request: Request) -> ResponseCache:
+    cache: ResponseCache = request.app.state.cache
+    return cache
+{% endif %}
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionFactoryDep = Annotated[SessionFactory, Depends(get_session_factory)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+{% if cookiecutter.use_redis %}
+CacheDep = Annotated[ResponseCache, Depends(get_cache)]
+{% endif %}
 
 
 class Page:

@@ -40,6 +40,26 @@ class Settings(BaseSettings):
     # Upper bound for `limit` on list endpoints.
     page_size_max: int = Field(default=100, ge=1)
 
+    # Sent with item reads; `no-cache` lets clients keep a copy but revalidate it (ETag, 304).
+    http_cache_control: str = "no-cache"
+{% if cookiecutter.use_redis %}
+
+    redis_url: str = "redis://localhost:6379/0"
+    redis_max_connections: int = Field(default=50, ge=1)
+    # Short timeouts: a slow Redis must not slow requests down, they fall back to the database.
+    redis_socket_timeout: float = Field(default=0.25, gt=0)
+    # After a Redis failure, go straight to the database for this long before trying again.
+    redis_retry_after_seconds: float = Field(default=2.0, ge=0)
+    # Every key this service writes starts with this, so services can share one Redis.
+    redis_key_prefix: str = "{{ cookiecutter.__package_name }}:"
+    cache_ttl_seconds: int = Field(default=300, ge=1)
+
+    # Requests each client may make per window; a 429 with Retry-After beyond that.
+    rate_limit_enabled: bool = True
+    rate_limit_requests: int = Field(default=100, ge=1)
+    rate_limit_window_seconds: int = Field(default=60, ge=1)
+{% endif %}
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # JSON lines for log collectors, or readable lines; unset: JSON in production only.
     log_format: Literal["json", "console"] | None = None

@@ -9,7 +9,7 @@ import logging
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, TextIO
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -21,6 +21,22 @@ ADOPTED_LOGGERS = (
     "gunicorn.error",
     "gunicorn.access",
 )
+
+
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is when a record is emitted, not when configured.
+
+    Test runners and process managers swap `sys.stderr`; a handler holding the old
+    stream would write into a closed file.
+    """
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass
 
 
 class RequestIdFilter(logging.Filter):
@@ -47,13 +63,15 @@ CONSOLE_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(messag
 
 
 def configure_logging(level: str, log_format: Literal["json", "console"]) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(
         JsonFormatter() if log_format == "json" else logging.Formatter(CONSOLE_FORMAT)
     )
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    for previous in [h for h in root.handlers if isinstance(h, StderrHandler)]:
+        root.removeHandler(previous)
+    root.addHandler(handler)
     root.setLevel(level.upper())
     for name in ADOPTED_LOGGERS:
         logger = logging.getLogger(name)

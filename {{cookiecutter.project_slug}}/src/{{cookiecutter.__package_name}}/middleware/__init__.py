@@ -2,14 +2,21 @@
 
 Outermost first (a request passes them top to bottom, a response bottom to top):
 
+{% set n = namespace(step=2) %}
 1. RequestContextMiddleware: request id, `X-Process-Time`, clean 500 for crashes,
    so everything below logs with the id and no error escapes as a bare 500.
 2. MetricsMiddleware: counts and times every answered request (if METRICS_ENABLED).
 {% if cookiecutter.use_cors %}
-3. CORSMiddleware: answers preflight requests before any work is done.
+{% set n.step = n.step + 1 %}
+{{ n.step }}. CORSMiddleware: answers preflight requests before any work is done.
+{% endif %}
+{% if cookiecutter.use_redis %}
+{% set n.step = n.step + 1 %}
+{{ n.step }}. RateLimitMiddleware: a 429 for clients over their quota (if RATE_LIMIT_ENABLED).
 {% endif %}
 {% if cookiecutter.use_gzip %}
-{{ "4" if cookiecutter.use_cors else "3" }}. GZipMiddleware: compresses large bodies for clients that accept gzip.
+{% set n.step = n.step + 1 %}
+{{ n.step }}. GZipMiddleware: compresses large bodies for clients that accept gzip.
 {% endif %}
 """
 
@@ -19,14 +26,24 @@ from starlette.middleware.cors import CORSMiddleware
 {% endif %}
 
 from ..core.config import Settings
+{% if cookiecutter.use_redis %}
+from ..core.redis import FailOpen
+{% endif %}
 {% if cookiecutter.use_gzip %}
 from .gzip import GZipMiddleware
 {% endif %}
 from .metrics import MetricsMiddleware
+{% if cookiecutter.use_redis %}
+from .rate_limit import RateLimitMiddleware
+{% endif %}
 from .request_context import RequestContextMiddleware
 
 
+{% if cookiecutter.use_redis %}
+def install_middleware(app: FastAPI, settings: Settings, redis_guard: FailOpen) -> None:
+{% else %}
 def install_middleware(app: FastAPI, settings: Settings) -> None:
+{% endif %}
     # `add_middleware` wraps what is already there, so add innermost first.
 {% if cookiecutter.use_gzip %}
     app.add_middleware(
@@ -34,6 +51,16 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
         minimum_size=settings.gzip_minimum_size,
         compresslevel=settings.gzip_level,
     )
+{% endif %}
+{% if cookiecutter.use_redis %}
+    if settings.rate_limit_enabled:
+        app.add_middleware(
+            RateLimitMiddleware,
+            limit=settings.rate_limit_requests,
+            window=settings.rate_limit_window_seconds,
+            prefix=settings.redis_key_prefix,
+            guard=redis_guard,
+        )
 {% endif %}
 {% if cookiecutter.use_cors %}
     app.add_middleware(

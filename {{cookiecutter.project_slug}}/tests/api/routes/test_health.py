@@ -2,6 +2,13 @@ from httpx import AsyncClient
 
 from tests.conftest import ClientFactory
 
+{% if cookiecutter.use_redis %}
+DEPENDENCIES = ("database", "redis")
+{% else %}
+DEPENDENCIES = ("database",)
+{% endif %}
+ALL_OK = dict.fromkeys(DEPENDENCIES, "ok")
+
 
 async def test_health_answers_without_io(client: AsyncClient) -> None:
     response = await client.get("/health")
@@ -10,11 +17,11 @@ async def test_health_answers_without_io(client: AsyncClient) -> None:
     assert response.json() == {"status": "ok"}
 
 
-async def test_ready_when_the_database_answers(client: AsyncClient) -> None:
+async def test_ready_when_every_dependency_answers(client: AsyncClient) -> None:
     response = await client.get("/ready")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "checks": {"database": "ok"}}
+    assert response.json() == {"status": "ready", "checks": ALL_OK}
 
 
 async def test_not_ready_names_the_database_when_it_is_unreachable(
@@ -29,4 +36,14 @@ async def test_not_ready_names_the_database_when_it_is_unreachable(
         response = await client.get("/ready")
 
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "checks": {"database": "failing"}}
+    assert response.json() == {"status": "unavailable", "checks": {**ALL_OK, "database": "failing"}}
+{% if cookiecutter.use_redis %}
+
+
+async def test_not_ready_names_redis_when_it_is_unreachable(client_for: ClientFactory) -> None:
+    async with client_for(redis_url="redis://127.0.0.1:9/0") as client:
+        response = await client.get("/ready")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "checks": {**ALL_OK, "redis": "failing"}}
+{% endif %}

@@ -5,6 +5,9 @@ from typing import Literal
 
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
+{% if cookiecutter.use_redis %}
+from redis.asyncio import Redis
+{% endif %}
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -35,6 +38,17 @@ async def _database_answers(engine: AsyncEngine) -> bool:
     except Exception:
         return False
     return True
+{% if cookiecutter.use_redis %}
+
+
+async def _redis_answers(redis: Redis) -> bool:
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+            await redis.ping()
+    except Exception:
+        return False
+    return True
+{% endif %}
 
 
 @router.get(
@@ -43,7 +57,13 @@ async def _database_answers(engine: AsyncEngine) -> bool:
 )
 async def ready(request: Request, response: Response) -> Readiness:
     """Every dependency answers; a 503 names the ones that do not."""
-    checks = {"database": await _database_answers(request.app.state.engine)}
+    state = request.app.state
+    checks = {
+        "database": await _database_answers(state.engine),
+{% if cookiecutter.use_redis %}
+        "redis": await _redis_answers(state.redis),
+{% endif %}
+    }
     if all(checks.values()):
         return Readiness(status="ready", checks=dict.fromkeys(checks, "ok"))
     response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE

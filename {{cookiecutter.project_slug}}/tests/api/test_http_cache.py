@@ -1,0 +1,49 @@
+"""Item reads carry a strong ETag; a client that has the current version gets a 304."""
+
+from httpx import AsyncClient
+
+ITEMS = "/api/v1/items"
+
+
+async def test_read_has_a_strong_etag_and_cache_control(client: AsyncClient) -> None:
+    item = (await client.post(ITEMS, json={"name": "Lamp", "price": 3})).json()
+
+    response = await client.get(f"{ITEMS}/{item['id']}")
+
+    assert response.headers["etag"].startswith('"')
+    assert response.headers["cache-control"] == "no-cache"
+
+
+async def test_matching_if_none_match_is_304_without_a_body(client: AsyncClient) -> None:
+    item = (await client.post(ITEMS, json={"name": "Lamp", "price": 3})).json()
+    etag = (await client.get(f"{ITEMS}/{item['id']}")).headers["etag"]
+
+    response = await client.get(f"{ITEMS}/{item['id']}", headers={"If-None-Match": etag})
+
+    assert response.status_code == 304
+    assert response.content == b""
+    assert response.headers["etag"] == etag
+
+
+async def test_a_write_changes_the_etag(client: AsyncClient) -> None:
+    item = (await client.post(ITEMS, json={"name": "Lamp", "price": 3})).json()
+    etag = (await client.get(f"{ITEMS}/{item['id']}")).headers["etag"]
+    await client.patch(f"{ITEMS}/{item['id']}", json={"price": 4})
+
+    response = await client.get(f"{ITEMS}/{item['id']}", headers={"If-None-Match": etag})
+
+    assert response.status_code == 200
+    assert response.json()["price"] == 4
+    assert response.headers["etag"] != etag
+
+
+async def test_lists_are_conditional_too(client: AsyncClient) -> None:
+    await client.post(ITEMS, json={"name": "Lamp", "price": 3})
+    etag = (await client.get(ITEMS)).headers["etag"]
+
+    unchanged = await client.get(ITEMS, headers={"If-None-Match": f'"other", {etag}'})
+    await client.post(ITEMS, json={"name": "Desk", "price": 30})
+    changed = await client.get(ITEMS, headers={"If-None-Match": etag})
+
+    assert unchanged.status_code == 304
+    assert changed.status_code == 200
