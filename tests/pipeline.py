@@ -1,0 +1,172 @@
+"""The combination matrix as a CI building block.
+
+    uv run python -m tests.pipeline list
+        the combinations, as the JSON `include` list of a GitHub Actions matrix:
+        [{"name": "sqlite-no_redis-...", "options": "database=sqlite use_redis=false ..."}, ...]
+    uv run python -m tests.pipeline check database=postgres use_redis=true [-- PYTEST ARGS]
+        the matrix tests of exactly one combination; options left out take their
+        default from cookiecutter.json, so `check` alone checks the default project
+    uv run python -m tests.pipeline rest [-- PYTEST ARGS]
+        every test that does not belong to a combination (hooks, presets, updates...)
+
+Both `check` and `rest` run the template's own pytest suite, with this module loaded
+as a plugin (`-p tests.pipeline`): it marks every test that takes the `combination`
+fixture as `matrix`, so `-m matrix` and `-m "not matrix"` split the suite in two
+without a list of files to keep up to date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from tests.matrix import TEMPLATE_ROOT, Combination, combination_id, combinations, feature_options
+
+LIST_COMMAND = "uv run python -m tests.pipeline list"
+CHECK_COMMAND = "uv run python -m tests.pipeline check"
+REST_COMMAND = "uv run python -m tests.pipeline rest"
+
+PYTEST = [sys.executable, "-m", "pytest", "-p", "tests.pipeline"]
+
+
+# The pytest plugin.
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "matrix: runs once per combination of options (set by tests.pipeline)"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark before `-m` deselects, which happens in pytest's own hook of this name.
+
+    A test whose `requires` marker matches none of the selected combinations is left
+    with an empty parameter set, which pytest would report as a skip in every job that
+    does not need it: it is deselected instead.
+    """
+    unmatched = []
+    for item in items:
+        if "combination" not in getattr(item, "fixturenames", ()):
+            continue
+        callspec = getattr(item, "callspec", None)
+        if callspec is None or not isinstance(callspec.params.get("combination"), dict):
+            unmatched.append(item)
+        else:
+            item.add_marker(pytest.mark.matrix)
+    if unmatched:
+        config.hook.pytest_deselected(items=unmatched)
+        items[:] = [item for item in items if item not in unmatched]
+
+
+# The command line.
+
+
+def format_value(value: Any) -> str:
+    """An answer as cookiecutter and `--combination` read it back: JSON booleans as true/false."""
+    return json.dumps(value) if isinstance(value, bool) else str(value)
+
+
+def parse_value(text: str) -> Any:
+    lowered = text.lower()
+    return lowered == "true" if lowered in {"true", "false"} else text
+
+
+def options_argument(combination: Combination) -> str:
+    return shlex.join(f"{name}={format_value(value)}" for name, value in combination.items())
+
+
+def matrix_include() -> list[dict[str, str]]:
+    return [
+        {"name": combination_id(combination), "options": options_argument(combination)}
+        for combination in combinations()
+    ]
+
+
+class UsageError(Exception):
+    pass
+
+
+def resolve(pairs: list[str]) -> Combination:
+    """The combination named by `key=value` pairs, every other option at its default."""
+    options = feature_options()
+    chosen: Combination = {name: values[0] for name, values in options.items()}
+    for pair in pairs:
+        name, separator, text = pair.partition("=")
+        if not separator:
+            raise UsageError(f"{pair!r} is not OPTION=VALUE")
+        if name not in options:
+            raise UsageError(f"{name!r} is not an option; the options are: {', '.join(options)}")
+        value = parse_value(text)
+        if value not in options[name]:
+            choices = ", ".join(format_value(choice) for choice in options[name])
+            raise UsageError(f"{name}={text} is not a choice; choose one of {choices}")
+        chosen[name] = value
+    if chosen not in combinations():
+        raise UsageError(f"{options_argument(chosen)} is not one of the tested combinations")
+    return chosen
+
+
+def check_command(combination: Combination, pytest_args: list[str]) -> list[str]:
+    """Every option is passed, so exactly one combination is selected."""
+    selection = [
+        argument
+        for name, value in combination.items()
+        for argument in ("--combination", f"{name}={format_value(value)}")
+    ]
+    return [*PYTEST, "-m", "matrix", *selection, *pytest_args]
+
+
+def rest_command(pytest_args: list[str]) -> list[str]:
+    return [*PYTEST, "-m", "not matrix", *pytest_args]
+
+
+def run_pytest(command: list[str]) -> int:
+    print(f"+ {shlex.join(['python', *command[1:]])}", file=sys.stderr, flush=True)
+    return subprocess.run(command, cwd=TEMPLATE_ROOT, check=False).returncode
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="python -m tests.pipeline", description=__doc__.split("\n\n")[0]
+    )
+    commands = root.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="print the combinations as a GitHub Actions matrix include")
+    check = commands.add_parser("check", help="run the matrix tests of one combination")
+    check.add_argument("options", nargs="*", metavar="OPTION=VALUE")
+    commands.add_parser("rest", help="run the tests that do not belong to a combination")
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    separator = argv.index("--") if "--" in argv else len(argv)
+    own, pytest_args = argv[:separator], argv[separator + 1 :]
+    args = parser().parse_args(own)
+    if args.command == "list":
+        print(json.dumps(matrix_include()))
+        return 0
+    if args.command == "rest":
+        return run_pytest(rest_command(pytest_args))
+    try:
+        combination = resolve(args.options)
+    except UsageError as error:
+        print(f"check: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"Checking {combination_id(combination)}, the same as: "
+        f"{CHECK_COMMAND} {options_argument(combination)}",
+        file=sys.stderr,
+    )
+    return run_pytest(check_command(combination, pytest_args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

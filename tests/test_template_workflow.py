@@ -1,0 +1,186 @@
+"""The template's CI workflow is valid and runs the commands the README documents.
+
+The matrix commands (tests/pipeline.py) split the suite in two: the tests of one
+combination, and the rest. Together they must run the whole suite, each test once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.matrix import TEMPLATE_ROOT, combination_id, combinations
+from tests.pipeline import CHECK_COMMAND, LIST_COMMAND, REST_COMMAND, resolve
+
+WORKFLOW = TEMPLATE_ROOT / ".github" / "workflows" / "ci.yml"
+README = TEMPLATE_ROOT / "README.md"
+TOOLS = Path(sys.executable).parent
+PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+
+
+def load_workflow() -> dict[str, Any]:
+    workflow: dict[str, Any] = yaml.safe_load(WORKFLOW.read_text())
+    return workflow
+
+
+def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = job["steps"]
+    return found
+
+
+def runs(job: dict[str, Any]) -> list[str]:
+    return [step["run"].strip() for step in steps(job) if "run" in step]
+
+
+def pipeline(*args: str) -> subprocess.CompletedProcess[str]:
+    """A documented command, run in this environment instead of through `uv run`."""
+    return subprocess.run(
+        [sys.executable, "-m", "tests.pipeline", *args],
+        cwd=TEMPLATE_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def collected(*args: str) -> list[str]:
+    result = pipeline(*args, "--", "--collect-only", "-q", "-p", "no:cacheprovider")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return [line for line in result.stdout.splitlines() if "::" in line]
+
+
+def test_workflow_passes_actionlint_and_shellcheck() -> None:
+    actionlint, shellcheck = TOOLS / "actionlint", TOOLS / "shellcheck"
+    assert actionlint.is_file(), "actionlint is missing: run `uv sync`"
+    assert shellcheck.is_file(), "shellcheck is missing: run `uv sync`"
+
+    result = subprocess.run(
+        [str(actionlint), "-no-color", f"-shellcheck={shellcheck}", "-pyflakes=", str(WORKFLOW)],
+        cwd=TEMPLATE_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_workflow_runs_exactly_the_documented_commands() -> None:
+    jobs = load_workflow()["jobs"]
+    readme = README.read_text()
+
+    assert runs(jobs["combinations"]) == [
+        f'include="$({LIST_COMMAND})"\necho "include=$include" >> "$GITHUB_OUTPUT"'
+    ]
+    assert jobs["combination"]["strategy"]["matrix"] == {
+        "include": "${{ fromJSON(needs.combinations.outputs.include) }}"
+    }
+    assert runs(jobs["combination"]) == [CHECK_COMMAND + " ${{ matrix.options }}"]
+    assert runs(jobs["template"]) == [REST_COMMAND + " -- -n auto"]
+    for documented in (LIST_COMMAND, CHECK_COMMAND, REST_COMMAND):
+        assert documented in readme, f"README.md does not show `{documented}`"
+
+
+def test_matrix_jobs_get_the_services_the_suite_expects() -> None:
+    jobs = load_workflow()["jobs"]
+    for name in ("combination", "template"):
+        services = jobs[name]["services"]
+        assert services["postgres"]["ports"] == ["5432:5432"]
+        assert services["postgres"]["env"] == {"POSTGRES_HOST_AUTH_METHOD": "trust"}
+        assert services["redis"]["ports"] == ["6379:6379"]
+    assert jobs["combination"]["strategy"]["fail-fast"] is False
+
+
+def test_actions_are_pinned_and_permissions_are_read_only() -> None:
+    workflow = load_workflow()
+    used = [
+        step["uses"] for job in workflow["jobs"].values() for step in steps(job) if "uses" in step
+    ]
+
+    assert used
+    assert [action for action in used if not PINNED.match(action)] == []
+    assert workflow["permissions"] == {"contents": "read"}
+    for name, job in workflow["jobs"].items():
+        assert set(job.get("permissions", {}).values()) <= {"read"}, name
+
+
+@pytest.mark.parametrize(
+    ("results", "passes"),
+    [
+        ("success success success", True),
+        ("success failure success", False),
+        ("success cancelled success", False),
+        ("success skipped success", False),
+    ],
+)
+def test_gate_passes_only_when_every_job_succeeded(results: str, passes: bool) -> None:
+    jobs = load_workflow()["jobs"]
+    gate = jobs["passed"]
+    assert gate["if"] == "always()"
+    assert set(gate["needs"]) == set(jobs) - {"passed"}
+    [script] = runs(gate)
+
+    result = subprocess.run(
+        ["bash", "-e", "-c", script], env={"RESULTS": results}, capture_output=True, check=False
+    )
+
+    assert (result.returncode == 0) is passes
+
+
+def test_list_prints_every_combination_as_a_matrix_include() -> None:
+    result = pipeline("list")
+
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 1, "GITHUB_OUTPUT takes one line"
+    include = json.loads(result.stdout)
+    assert [entry["name"] for entry in include] == [combination_id(c) for c in combinations()]
+    for entry in include:
+        assert combination_id(resolve(shlex.split(entry["options"]))) == entry["name"]
+
+
+def pytest_ids(*args: str) -> list[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", *args, "--collect-only", "-q", "-p", "no:cacheprovider"],
+        cwd=TEMPLATE_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return [line for line in result.stdout.splitlines() if "::" in line]
+
+
+def test_check_and_rest_together_run_the_whole_suite_once() -> None:
+    """`check` alone is the default combination; `check` with all of them, exactly that one."""
+    everything = pytest_ids()
+    matrix = pytest_ids("-p", "tests.pipeline", "-m", "matrix")
+    rest = collected("rest")
+
+    assert matrix
+    assert rest
+    assert sorted(matrix + rest) == sorted(everything)
+    names = {combination_id(combination) for combination in combinations()}
+    assert not [test for test in rest if test.rsplit("[", 1)[-1].rstrip("]") in names]
+    last = json.loads(pipeline("list").stdout)[-1]
+    for name, options in [(combination_id(combinations()[0]), ""), (last["name"], last["options"])]:
+        tests = collected("check", *shlex.split(options))
+        assert tests
+        assert tests == [test for test in matrix if test.endswith(f"[{name}]")]
+
+
+def test_check_refuses_what_is_not_an_option_or_a_choice() -> None:
+    unknown = pipeline("check", "databse=postgres")
+    invalid = pipeline("check", "use_redis=yes")
+
+    assert unknown.returncode == 2
+    assert "'databse' is not an option; the options are: database," in unknown.stderr
+    assert invalid.returncode == 2
+    assert "use_redis=yes is not a choice; choose one of false, true" in invalid.stderr
