@@ -15,8 +15,9 @@ from pathlib import Path
 ANSWERS: dict[str, object] = json.loads(r"""{{ cookiecutter | tojson }}""")
 PACKAGE = f"src/{ANSWERS['__package_name']}"
 
-# (option, value that keeps the paths, paths relative to the project root)
-OWNED_PATHS: list[tuple[str, object, list[str]]] = [
+# (option, value that keeps the paths, paths relative to the project root); a tuple of
+# options keeps the paths when any of them has the value.
+OWNED_PATHS: list[tuple[str | tuple[str, ...], object, list[str]]] = [
     ("use_gzip", True, [f"{PACKAGE}/middleware/gzip.py", "tests/middleware/test_gzip.py"]),
     ("use_cors", True, ["tests/middleware/test_cors.py"]),
     (
@@ -27,8 +28,22 @@ OWNED_PATHS: list[tuple[str, object, list[str]]] = [
             f"{PACKAGE}/core/redis.py",
             f"{PACKAGE}/middleware/rate_limit.py",
             "tests/test_cache.py",
-            "tests/redis_proxy.py",
             "tests/middleware/test_rate_limit.py",
+        ],
+    ),
+    # Tests take Redis (cache or broker) away through a proxy.
+    (("use_redis", "use_celery"), True, ["tests/tcp_proxy.py"]),
+    (
+        "use_celery",
+        True,
+        [
+            f"{PACKAGE}/celery_app.py",
+            f"{PACKAGE}/tasks.py",
+            f"{PACKAGE}/api/queue.py",
+            f"{PACKAGE}/api/routes/tasks.py",
+            f"{PACKAGE}/api/routes/category_stats.py",
+            "migrations/versions/0002_category_stats.py",
+            "tests/test_tasks.py",
         ],
     ),
     ("use_docker", True, ["Dockerfile", ".dockerignore", "compose.yaml", "deploy"]),
@@ -45,12 +60,12 @@ OWNED_PATHS: list[tuple[str, object, list[str]]] = [
 
 
 def unwanted_paths(answers: dict[str, object]) -> list[str]:
-    return [
-        path
-        for option, keep_when, paths in OWNED_PATHS
-        if answers.get(option) != keep_when
-        for path in paths
-    ]
+    unwanted = []
+    for options, keep_when, paths in OWNED_PATHS:
+        names = options if isinstance(options, tuple) else (options,)
+        if not any(answers.get(name) == keep_when for name in names):
+            unwanted += paths
+    return unwanted
 
 
 def remove(root: Path, relative: str) -> None:

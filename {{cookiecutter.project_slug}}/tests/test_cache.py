@@ -14,7 +14,7 @@ from {{ cookiecutter.__package_name }}.api.deps import SessionFactory, get_sessi
 from {{ cookiecutter.__package_name }}.cache import ResponseCache
 from {{ cookiecutter.__package_name }}.core.config import Settings
 from tests.conftest import ClientFactory
-from tests.redis_proxy import TcpProxy
+from tests.tcp_proxy import TcpProxy
 
 ITEMS = "/api/v1/items"
 
@@ -157,7 +157,7 @@ async def test_the_cache_recovers_by_itself_when_redis_returns(
 ) -> None:
     target = urlsplit(settings.redis_url)
     proxy = TcpProxy(target.hostname or "localhost", target.port or 6379)
-    await proxy.start()
+    proxy.start()
     proxied = settings.redis_url.replace(target.netloc, f"127.0.0.1:{proxy.port}")
     async with client_for(redis_url=proxied, redis_retry_after_seconds=0) as client:
         item = await create_item(client)
@@ -166,14 +166,14 @@ async def test_the_cache_recovers_by_itself_when_redis_returns(
             await client.get(url)
             assert (await client.get(url)).headers["x-cache"] == "hit"
 
-            await proxy.stop()
+            proxy.stop()
             down = await client.get(url)
-            await proxy.start()
+            proxy.start()
             await client.get(url)  # refills the cache
             back = await client.get(url)
         finally:
             await client.delete(url)
-            await proxy.stop()
+            proxy.stop()
 
     assert (down.status_code, down.headers["x-cache"]) == (200, "miss")
     assert (back.status_code, back.headers["x-cache"]) == (200, "hit")

@@ -4,6 +4,11 @@
 the table models are never exposed directly.
 """
 
+{% if cookiecutter.use_celery %}
+from datetime import datetime
+
+from sqlalchemy import DateTime
+{% endif %}
 from sqlmodel import Field, Relationship, SQLModel
 
 # Named constraints let later migrations drop or alter them by name.
@@ -67,3 +72,21 @@ class ItemRead(ItemBase):
 
 class CategoryReadWithItems(CategoryRead):
     items: list[ItemRead]
+{% if cookiecutter.use_celery %}
+
+
+class CategoryStats(SQLModel, table=True):
+    """Figures about a category, recomputed in the background (see `tasks.py`)."""
+
+    category_id: int = Field(foreign_key="category.id", primary_key=True)
+    item_count: int
+    average_price: float | None
+    refreshed_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class CategoryStatsRead(SQLModel):
+    category_id: int
+    item_count: int
+    average_price: float | None
+    refreshed_at: datetime
+{% endif %}

@@ -60,6 +60,19 @@ class Settings(BaseSettings):
     rate_limit_window_seconds: int = Field(default=60, ge=1)
 {% endif %}
 
+{% if cookiecutter.use_celery %}
+    celery_broker_url: str = "redis://localhost:6379/1"
+    celery_result_backend: str = "redis://localhost:6379/2"
+    # The queue this service's tasks go to (and its workers read).
+    celery_queue: str = "{{ cookiecutter.__package_name }}"
+    # A task gets SoftTimeLimitExceeded at the soft limit and is killed at the hard one.
+    celery_soft_time_limit_seconds: int = Field(default=60, ge=1)
+    celery_time_limit_seconds: int = Field(default=90, ge=1)
+    celery_result_expires_seconds: int = Field(default=86_400, ge=60)
+    # Tasks of a worker that vanished are redelivered after this; keep it above the hard limit.
+    celery_visibility_timeout_seconds: int = Field(default=3600, ge=1)
+
+{% endif %}
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # JSON lines for log collectors, or readable lines; unset: JSON in production only.
     log_format: Literal["json", "console"] | None = None

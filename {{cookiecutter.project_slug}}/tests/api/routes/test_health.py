@@ -2,11 +2,15 @@ from httpx import AsyncClient
 
 from tests.conftest import ClientFactory
 
+DEPENDENCIES = (
+    "database",
 {% if cookiecutter.use_redis %}
-DEPENDENCIES = ("database", "redis")
-{% else %}
-DEPENDENCIES = ("database",)
+    "redis",
 {% endif %}
+{% if cookiecutter.use_celery %}
+    "broker",
+{% endif %}
+)
 ALL_OK = dict.fromkeys(DEPENDENCIES, "ok")
 
 

@@ -10,6 +10,11 @@ from redis.asyncio import Redis
 {% endif %}
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+{% if cookiecutter.use_celery %}
+from starlette.concurrency import run_in_threadpool
+
+from ...celery_app import celery_app
+{% endif %}
 
 router = APIRouter(tags=["health"])
 
@@ -49,6 +54,22 @@ async def _redis_answers(redis: Redis) -> bool:
         return False
     return True
 {% endif %}
+{% if cookiecutter.use_celery %}
+
+
+def _broker_connects() -> bool:
+    with celery_app.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=1, timeout=int(CHECK_TIMEOUT_SECONDS))
+    return True
+
+
+async def _broker_answers() -> bool:
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS * 2):
+            return await run_in_threadpool(_broker_connects)
+    except Exception:
+        return False
+{% endif %}
 
 
 @router.get(
@@ -62,6 +83,9 @@ async def ready(request: Request, response: Response) -> Readiness:
         "database": await _database_answers(state.engine),
 {% if cookiecutter.use_redis %}
         "redis": await _redis_answers(state.redis),
+{% endif %}
+{% if cookiecutter.use_celery %}
+        "broker": await _broker_answers(),
 {% endif %}
     }
     if all(checks.values()):

@@ -1,0 +1,66 @@
+"""Celery tasks. They are synchronous code with a synchronous engine of their own.
+
+The web app's async engine belongs to its event loop; a worker has no loop, so
+tasks use the same database through a sync driver and a small pool per worker
+process.
+"""
+
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, func, select
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, col
+
+from .celery_app import RetryingTask, celery_app
+from .core.config import get_settings
+from .models import CategoryStats, Item
+
+
+def sync_database_url(async_url: str) -> str:
+    """The same database through a synchronous driver."""
+    url = make_url(async_url)
+{% if cookiecutter.database == "postgres" %}
+    return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+{% else %}
+    return url.set(drivername="sqlite").render_as_string(hide_password=False)
+{% endif %}
+
+
+@cache
+def engine() -> Engine:
+    """Created on first use, so each forked worker process gets its own pool."""
+    settings = get_settings()
+{% if cookiecutter.database == "postgres" %}
+    return create_engine(sync_database_url(settings.database_url), pool_size=2, pool_pre_ping=True)
+{% else %}
+    return create_engine(
+        sync_database_url(settings.database_url),
+        connect_args={"timeout": settings.database_busy_timeout_ms / 1000},
+    )
+{% endif %}
+
+
+@celery_app.task(base=RetryingTask)
+def refresh_category_stats(category_id: int) -> dict[str, Any]:
+    """Recount a category's items and their average price.
+
+    Idempotent: it recomputes from the items and overwrites the stored row, so a
+    redelivered or retried run leaves the same result.
+    """
+    with Session(engine()) as session:
+        count, average = session.execute(
+            select(func.count(col(Item.id)), func.avg(col(Item.price))).where(
+                col(Item.category_id) == category_id
+            )
+        ).one()
+        stats = CategoryStats(
+            category_id=category_id,
+            item_count=count,
+            average_price=float(average) if average is not None else None,
+            refreshed_at=datetime.now(UTC),
+        )
+        session.merge(stats)
+        session.commit()
+        return stats.model_dump(mode="json")
