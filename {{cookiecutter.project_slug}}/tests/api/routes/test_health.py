@@ -2,7 +2,7 @@ from httpx import AsyncClient
 
 from tests.conftest import ClientFactory
 
-DEPENDENCIES = (
+DEPENDENCIES = [
     "database",
 {% if cookiecutter.use_redis %}
     "redis",
@@ -10,7 +10,7 @@ DEPENDENCIES = (
 {% if cookiecutter.use_celery %}
     "broker",
 {% endif %}
-)
+]
 ALL_OK = dict.fromkeys(DEPENDENCIES, "ok")
 
 

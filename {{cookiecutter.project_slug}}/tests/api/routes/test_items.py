@@ -1,5 +1,7 @@
+import logging
 from typing import Any
 
+import pytest
 from httpx import AsyncClient
 
 ITEMS = "/api/v1/items"
@@ -91,3 +93,12 @@ async def test_unknown_category_is_409(client: AsyncClient) -> None:
 
     assert response.status_code == 409
     assert response.json()["detail"] == "The category does not exist"
+
+
+async def test_creation_is_announced_in_the_background(
+    client: AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="{{ cookiecutter.__package_name }}.notifications"):
+        item = await create_item(client, name="Announced")
+
+    assert f"Item {item['id']} created: Announced" in caplog.messages

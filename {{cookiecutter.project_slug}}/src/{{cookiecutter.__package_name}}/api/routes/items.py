@@ -1,10 +1,11 @@
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Path, Request, Response, status
 from pydantic import TypeAdapter
 
 from ... import crud
 from ...models import ID_MAX, Item, ItemCreate, ItemRead, ItemUpdate
+from ...notifications import announce_item_created
 from .. import API_V1
 {% if cookiecutter.use_redis %}
 from ..deps import CacheDep, PageDep, SessionDep, SessionFactory, SessionFactoryDep
@@ -45,16 +46,22 @@ async def load_page(sessions: SessionFactory, limit: int, offset: int) -> bytes:
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=CATEGORY_CONFLICT)
 {% if cookiecutter.use_redis %}
-async def create_item(session: SessionDep, cache: CacheDep, data: ItemCreate) -> ItemRead:
+async def create_item(
+    session: SessionDep, cache: CacheDep, background: BackgroundTasks, data: ItemCreate
+) -> ItemRead:
 {% else %}
-async def create_item(session: SessionDep, data: ItemCreate) -> ItemRead:
+async def create_item(
+    session: SessionDep, background: BackgroundTasks, data: ItemCreate
+) -> ItemRead:
 {% endif %}
     async with conflict_on_integrity_error(session, NO_CATEGORY):
         item = await crud.create_item(session, data)
 {% if cookiecutter.use_redis %}
     await cache.invalidate_pages()
 {% endif %}
-    return ItemRead.model_validate(item)
+    created = ItemRead.model_validate(item)
+    background.add_task(announce_item_created, created.id, created.name)
+    return created
 
 
 {% if cookiecutter.use_redis %}
