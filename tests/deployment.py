@@ -20,6 +20,8 @@ import yaml
 
 from tests.project import Project, run
 
+MIGRATE_COMMAND = ["alembic", "upgrade", "head"]
+
 
 def tool(name: str) -> str:
     """A validation tool installed with the template's dev group, never one from elsewhere."""
@@ -236,3 +238,56 @@ def containers(workload: dict[str, Any]) -> dict[str, dict[str, Any]]:
         container["name"]: container
         for container in [*spec.get("initContainers", []), *spec["containers"]]
     }
+
+
+# ---------------------------------------------------------------- the image, without Docker
+
+
+def simulate_image(project: Project, root: Path) -> tuple[Project, list[str]]:
+    """What `docker build` would produce, laid out under root; returns it and its CMD.
+
+    The build context is what `.dockerignore` lets through; the build stage's own
+    `uv sync` commands run with its ENV into a fresh environment at the path the
+    Dockerfile names; the runtime stage's COPY instructions bring their files. The
+    result runs commands with that environment's Python, from the runtime WORKDIR,
+    with the runtime ENV and the project's connection settings.
+    """
+    *earlier, runtime = stages(project.root / "Dockerfile")
+    build = next(stage for stage in earlier if stage[0].arguments.endswith(" AS build"))
+    image_root = root / "image"
+    workdir = image_root / only(runtime, "WORKDIR").arguments.lstrip("/")
+    build_env = stage_env(build)
+    venv = image_root / build_env.pop("UV_PROJECT_ENVIRONMENT").lstrip("/")
+    build_env.pop("UV_LINK_MODE", None)  # copying instead of linking is for cache mounts
+
+    context = root / "context"
+    sent = build_context(project.root, context)
+    assert "uv.lock" in sent, "the build installs from the lock; `uv lock` creates it"
+    for step in build:
+        words = step.operands()
+        if step.keyword == "RUN" and words[:2] == ["uv", "sync"]:
+            run(words, cwd=context, env={**build_env, "UV_PROJECT_ENVIRONMENT": str(venv)})
+    compiled = list(venv.glob(f"lib/python3*/site-packages/{project.package}/__pycache__/*.pyc"))
+    assert compiled, "the project's bytecode is not compiled"
+
+    for sources, destination in context_copies(runtime):
+        target = workdir / destination
+        for source in sources:
+            origin = context / source
+            into = target / origin.name if destination.endswith("/") or len(sources) > 1 else target
+            if origin.is_dir():
+                shutil.copytree(origin, into, dirs_exist_ok=True)
+            else:
+                into.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(origin, into)
+    assert not (workdir / "src").exists(), "the runtime stage must not need the source tree"
+
+    runtime_env = {name: value for name, value in stage_env(runtime).items() if name != "PATH"}
+    image = Project(
+        root=workdir,
+        answers=project.answers,
+        name=project.name,
+        # Connection settings come from the deployment, as in Compose and Kubernetes.
+        env={**runtime_env, **project.env, "UV_PYTHON": str(venv / "bin" / "python")},
+    )
+    return image, only(runtime, "CMD").exec_form()

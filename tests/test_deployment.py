@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
+import signal
+import socket
 import subprocess
+import time
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -23,8 +25,8 @@ import pytest
 import yaml
 
 from tests.deployment import (
+    MIGRATE_COMMAND,
     DockerIgnore,
-    build_context,
     compose_model,
     containers,
     context_copies,
@@ -32,6 +34,7 @@ from tests.deployment import (
     kustomize,
     only,
     pod_spec,
+    simulate_image,
     stage_env,
     stages,
     tool,
@@ -39,7 +42,6 @@ from tests.deployment import (
 from tests.project import PRODUCTION_COMMAND, Project, clean_environment, http_get, run
 
 WORKFLOW = ".github/workflows/ci.yml"
-MIGRATE_COMMAND = ["alembic", "upgrade", "head"]
 KUBERNETES_VERSIONS = ["1.30.0", "1.37.0"]  # the oldest and newest this schema set covers
 # Compose interpolates the database password from the environment or .env.
 COMPOSE_ENV = {"POSTGRES_PASSWORD": "not-a-real-password"}
@@ -59,6 +61,17 @@ def is_postgres(project: Project) -> bool:
 
 def slug(project: Project) -> str:
     return project.root.name
+
+
+_IMAGES: dict[Path, tuple[Project, list[str]]] = {}
+
+
+@pytest.fixture
+def image(project: Project, tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, list[str]]:
+    """The simulated image of the project and its CMD, built once per test worker."""
+    if project.root not in _IMAGES:
+        _IMAGES[project.root] = simulate_image(project, tmp_path_factory.mktemp("image"))
+    return _IMAGES[project.root]
 
 
 # ---------------------------------------------------------------- CI workflow
@@ -254,7 +267,7 @@ def test_build_context_has_what_the_build_reads_and_no_secrets(project: Project)
 
 @pytest.mark.requires(use_docker=True)
 def test_image_contents_serve_health_and_ready_with_the_dockerfile_command(
-    project: Project, tmp_path: Path
+    image: tuple[Project, list[str]],
 ) -> None:
     """The image, without Docker: a production-only install from the lock into a fresh
     environment, then the runtime stage's files and its exact CMD.
@@ -262,46 +275,10 @@ def test_image_contents_serve_health_and_ready_with_the_dockerfile_command(
     A dependency only the dev group had, or a file the runtime stage does not copy,
     fails here before it fails in a container.
     """
-    *earlier, runtime = stages(project.root / "Dockerfile")
-    build = next(stage for stage in earlier if stage[0].arguments.endswith(" AS build"))
-    image_root = tmp_path / "image"
-    workdir = image_root / only(runtime, "WORKDIR").arguments.lstrip("/")
-    build_env = stage_env(build)
-    venv = image_root / build_env.pop("UV_PROJECT_ENVIRONMENT").lstrip("/")
-    build_env.pop("UV_LINK_MODE", None)  # copying instead of linking is for cache mounts
-
-    context = tmp_path / "context"
-    sent = build_context(project.root, context)
-    assert "uv.lock" in sent, "the build installs from the lock; `uv lock` creates it"
-    for step in build:
-        words = step.operands()
-        if step.keyword == "RUN" and words[:2] == ["uv", "sync"]:
-            run(words, cwd=context, env={**build_env, "UV_PROJECT_ENVIRONMENT": str(venv)})
-    compiled = list(venv.glob(f"lib/python3*/site-packages/{project.package}/__pycache__/*.pyc"))
-    assert compiled, "the project's bytecode is not compiled"
-
-    for sources, destination in context_copies(runtime):
-        target = workdir / destination
-        for source in sources:
-            origin = context / source
-            into = target / origin.name if destination.endswith("/") or len(sources) > 1 else target
-            if origin.is_dir():
-                shutil.copytree(origin, into, dirs_exist_ok=True)
-            else:
-                into.parent.mkdir(parents=True, exist_ok=True)
-                into.write_bytes(origin.read_bytes())
-    assert not (workdir / "src").exists(), "the runtime stage must not need the source tree"
-
-    runtime_env = {name: value for name, value in stage_env(runtime).items() if name != "PATH"}
-    image = Project(
-        root=workdir,
-        answers=project.answers,
-        name=project.name,
-        # Connection settings come from the deployment, as in Compose and Kubernetes.
-        env={**runtime_env, **project.env, "UV_PYTHON": str(venv / "bin" / "python")},
-    )
-    image.tool(*MIGRATE_COMMAND)
-    with image.serving(only(runtime, "CMD").exec_form()) as base_url:
+    contents, command = image
+    assert command == PRODUCTION_COMMAND
+    contents.tool(*MIGRATE_COMMAND)
+    with contents.serving(command) as base_url:
         health = http_get(f"{base_url}/health")
         ready = http_get(f"{base_url}/ready")
     assert health[0] == 200, health
@@ -381,6 +358,77 @@ def test_compose_services_and_their_order_follow_the_options(project: Project) -
     assert volumes == ({"postgres-data"} if is_postgres(project) else {"data"}) | (
         {"redis-data"} if needs_redis(project) else set()
     )
+
+
+@pytest.mark.requires(use_docker=True, use_celery=True)
+def test_worker_from_the_image_passes_its_health_checks_and_stops_cleanly(
+    project: Project, image: tuple[Project, list[str]]
+) -> None:
+    """The Compose worker command, run from the simulated image against a real broker,
+    answers the Compose healthcheck and the Kubernetes liveness probe (pings through the
+    broker), and exits 0 on SIGTERM."""
+    worker_service = compose_model(project, COMPOSE_ENV)["services"]["worker"]
+    kind, compose_check = worker_service["healthcheck"]["test"]
+    assert kind == "CMD-SHELL"
+    # `$$` is Compose's escape for a `$` that the container's shell expands.
+    checks = [["sh", "-c", compose_check.replace("$$", "$")]]
+    pods = [item for item in kustomize(project) if item["kind"] == "Deployment"]
+    probes = [
+        container["livenessProbe"]["exec"]["command"]
+        for pod in pods
+        for name, container in containers(pod).items()
+        if name == "worker"
+    ]
+    assert len(probes) == 1
+    checks += probes
+
+    contents, _ = image
+    broker = contents.env.get("CELERY_BROKER_URL", contents.env["REDIS_URL"])
+    env = clean_environment(
+        {
+            **contents.env,
+            "CELERY_BROKER_URL": broker,
+            "CELERY_RESULT_BACKEND": contents.env.get("CELERY_RESULT_BACKEND", broker),
+            # What a container's shell has; Celery names its node after the host.
+            "HOSTNAME": socket.gethostname(),
+        }
+    )
+    worker = subprocess.Popen(
+        ["uv", "run", "--no-sync", *worker_service["command"]],
+        cwd=contents.root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        for check in checks:
+            deadline = time.monotonic() + 60
+            while True:
+                assert worker.poll() is None, "the worker exited before answering"
+                ping = subprocess.run(
+                    ["uv", "run", "--no-sync", *check],
+                    cwd=contents.root,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                    check=False,
+                )
+                if ping.returncode == 0:
+                    break
+                assert time.monotonic() < deadline, f"{check}: {ping.stdout}{ping.stderr}"
+                time.sleep(1)
+    finally:
+        if worker.poll() is None:
+            worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+        output = worker.stdout.read() if worker.stdout else ""
+    assert worker.returncode == 0, output[-8000:]
 
 
 @pytest.mark.requires(use_docker=True, database="postgres")
