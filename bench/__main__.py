@@ -1,0 +1,407 @@
+"""`uv run python -m bench`: build, provision, serve, load, report, and always clean up.
+
+The run has four phases, each bounded in time:
+
+1. generate and install the builds in `plan.BUILDS`, give each its database
+   (10,000 rows) and, where it has Redis, its own Redis database and key prefix;
+2. start every app in `plan.APPS` (one gunicorn worker each, pinned to one CPU),
+   warm each measured endpoint up, then run the rounds: every (app, endpoint)
+   once per round, in an order shuffled per round so that drift on a shared
+   machine spreads over both sides of each ratio;
+3. read each worker's RSS after the load, then stop the servers;
+4. launch each generated app again a few times, alone, for cold start.
+
+Whatever happens (an error, Ctrl-C, SIGTERM), every server started is stopped,
+every database created is dropped and every Redis key written under the run's
+prefixes is deleted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import asdict
+from pathlib import Path
+from types import FrameType
+
+from bench import build, plan, report, servers
+from bench.load import LoadError, require_wrk, run_wrk
+from bench.servers import App, Server, ServerError
+from tests.matrix import TEMPLATE_ROOT
+from tests.project import CommandFailed, Project
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Measure generated services against small reference apps, as ratios.",
+    )
+    parser.add_argument("--rounds", type=int, default=5, choices=range(1, 21), metavar="1..20")
+    parser.add_argument(
+        "--duration", type=int, default=5, choices=range(1, 61), metavar="SECONDS", help="per run"
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=2,
+        choices=range(0, 31),
+        metavar="SECONDS",
+        help="of load per endpoint before the first round",
+    )
+    parser.add_argument("--cold-starts", type=int, default=3, choices=range(1, 11), metavar="1..10")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: 1 round of 1 s, no warm-up, 1 cold start (figures are not meaningful)",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="build the projects here and reuse them next time (default: a temporary directory)",
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for the generated services (repeatable)",
+    )
+    parser.add_argument(
+        "--max-requests",
+        type=int,
+        metavar="N",
+        help="override gunicorn's worker recycling for every app (0: never recycle); "
+        "default: the generated gunicorn.conf.py's own setting",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="for the order of runs in a round")
+    parser.add_argument("--json", type=Path, help="also write the raw figures to this file")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rounds, args.duration, args.warmup, args.cold_starts = 1, 1, 0, 1
+    for pair in args.env:
+        if "=" not in pair:
+            parser.error(f"--env takes NAME=VALUE, not {pair!r}")
+    return args
+
+
+STARTED = time.monotonic()
+
+
+def say(message: str) -> None:
+    print(f"[bench {time.monotonic() - STARTED:5.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+def interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def pick_cpus() -> tuple[int | None, int | None]:
+    """One CPU for the servers, another for wrk, when the machine has two and taskset exists."""
+    allowed = sorted(os.sched_getaffinity(0))
+    if len(allowed) >= 2 and shutil.which("taskset"):
+        return allowed[0], allowed[1]
+    return None, None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        require_wrk()
+    except LoadError as error:
+        print(error, file=sys.stderr)
+        return 2
+    # Stop cleanly on either signal, even where a parent shell made SIGINT ignored.
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
+    try:
+        with contextlib.ExitStack() as cleanup:
+            findings, context = run(args, cleanup)
+            say("cleaning up")
+    except KeyboardInterrupt:
+        say("interrupted; servers stopped, databases dropped")
+        return 130
+    except (CommandFailed, ServerError, LoadError, build.RedisUnavailable) as error:
+        say(f"failed; servers stopped, databases dropped:\n{error}")
+        return 1
+    print(report.render(findings, context))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        raw = asdict(findings)
+        raw["results"] = {" | ".join(key): runs for key, runs in raw["results"].items()}
+        args.json.write_text(json.dumps({"context": context, **raw}, indent=1))
+    return 0
+
+
+class Run:
+    """One benchmark run: the phases share the builds, the servers and the findings."""
+
+    def __init__(self, args: argparse.Namespace, cleanup: contextlib.ExitStack) -> None:
+        self.args = args
+        self.cleanup = cleanup
+        self.server_cpu, self.load_cpu = pick_cpus()
+        self.findings = report.Findings()
+        self.projects: dict[str, Project] = {}
+        self.app_env: dict[str, dict[str, str]] = {}
+        self.running: dict[str, Server] = {}
+        self.workers_seen: dict[str, set[int]] = {app.name: set() for app in plan.APPS}
+        if args.workdir:
+            self.workdir = args.workdir.resolve()
+            self.workdir.mkdir(parents=True, exist_ok=True)
+        else:
+            self.workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+            cleanup.callback(shutil.rmtree, self.workdir, ignore_errors=True)
+        self.log_dir = self.workdir / "logs"
+        self.log_dir.mkdir(exist_ok=True)
+
+    def prepare(self) -> None:
+        """Builds installed, databases filled, and each app's environment decided."""
+        for name, answers in plan.BUILDS.items():
+            say(f"generating and installing {name} {answers}")
+            self.projects[name] = build.build(self.workdir, name, answers, str(os.getpid()))
+        for name, project in self.projects.items():
+            say(f"provisioning {name}: migrations and {plan.ROWS:,} rows")
+            self.cleanup.callback(build.release, project)
+            build.provision(project, plan.ROWS)
+        server_env = {}
+        if self.args.max_requests is not None:
+            server_env["MAX_REQUESTS"] = str(self.args.max_requests)
+        redis_env = redis_environment(self.projects, self.cleanup)
+        for app in plan.APPS:
+            self.app_env[app.name] = dict(server_env)
+            if app.generated:
+                self.app_env[app.name].update(redis_env.get(app.name, {}))
+                self.app_env[app.name].update(plan.SERVICE_ENV)
+                self.app_env[app.name].update(pair.split("=", 1) for pair in self.args.env)
+
+    def start_servers(self) -> list[str]:
+        """Every app up and answering; returns the run's context lines for the report."""
+        for app in plan.APPS:
+            say(f"starting {app.name}")
+            server, _ = servers.start(
+                self.projects[app.build],
+                app,
+                cpu=self.server_cpu,
+                log_dir=self.log_dir,
+                env=self.app_env[app.name],
+            )
+            self.cleanup.callback(servers.stop, server)
+            self.running[app.name] = server
+            self.workers_seen[app.name].update(servers.worker_pids(server))
+        return describe(
+            self.args, self.projects, self.server_cpu, self.load_cpu
+        ) + check_references(self.running)
+
+    def measure(self, measurement: plan.Measurement, seconds: int) -> None:
+        app, endpoint = measurement
+        server = self.running[app.name]
+        result = run_wrk(
+            server.base_url,
+            endpoint,
+            seconds=seconds,
+            connections=plan.CONNECTIONS,
+            cpu=self.load_cpu,
+        )
+        self.workers_seen[app.name].update(servers.worker_pids(server))
+        self.findings.results.setdefault(plan.key(measurement), []).append(result)
+
+    def load(self) -> None:
+        if self.args.warmup:
+            say(f"warming up: {self.args.warmup} s per endpoint")
+            for measurement in plan.measurements():
+                self.measure(measurement, self.args.warmup)
+            self.findings.results.clear()
+        rng = random.Random(self.args.seed)
+        for number in range(1, self.args.rounds + 1):
+            say(f"round {number}/{self.args.rounds}")
+            for measurement in round_order(rng, number):
+                self.measure(measurement, self.args.duration)
+
+    def inspect_and_stop_servers(self) -> None:
+        """Worker memory, worker replacements and cache use, read while the servers are warm."""
+        for app in plan.COLD_START_APPS:
+            sizes = [servers.rss_mib(pid) for pid in servers.worker_pids(self.running[app.name])]
+            self.findings.rss_mib[app.name] = max((s for s in sizes if s is not None), default=None)
+        for app in plan.APPS:
+            self.findings.worker_restarts[app.name] = max(len(self.workers_seen[app.name]) - 1, 0)
+            if app.generated and self.projects[app.build].answers.get("use_redis"):
+                self.findings.cache_hit[app.name] = served_from_cache(
+                    self.running[app.name], self.app_env[app.name]
+                )
+        say("stopping servers")
+        for server in self.running.values():
+            servers.stop(server)
+
+    def cold_starts(self) -> None:
+        """Each app launched alone, several times, apps interleaved."""
+        for number in range(1, self.args.cold_starts + 1):
+            say(f"cold starts {number}/{self.args.cold_starts}")
+            for app in rotated(plan.COLD_START_APPS, number):
+                server, seconds = servers.start(
+                    self.projects[app.build],
+                    app,
+                    cpu=self.server_cpu,
+                    log_dir=self.log_dir,
+                    env=self.app_env[app.name],
+                )
+                self.cleanup.callback(servers.stop, server)
+                servers.stop(server)
+                self.findings.cold_starts.setdefault(app.name, []).append(seconds)
+
+
+def run(
+    args: argparse.Namespace, cleanup: contextlib.ExitStack
+) -> tuple[report.Findings, list[str]]:
+    benchmark = Run(args, cleanup)
+    benchmark.prepare()
+    context = benchmark.start_servers()
+    benchmark.load()
+    benchmark.inspect_and_stop_servers()
+    benchmark.cold_starts()
+    return benchmark.findings, context
+
+
+def round_order(rng: random.Random, number: int) -> list[plan.Measurement]:
+    """Ratio pairs in a shuffled order, each pair's two sides back to back, sides alternating."""
+    pairs = list(plan.RATIOS)
+    rng.shuffle(pairs)
+    order: dict[tuple[str, str], plan.Measurement] = {}
+    for ratio in pairs:
+        sides = [ratio.subject, ratio.baseline]
+        for measurement in sides if number % 2 else reversed(sides):
+            order.setdefault(plan.key(measurement), measurement)
+    return list(order.values())
+
+
+def rotated(apps: list[App], number: int) -> list[App]:
+    shift = number % len(apps)
+    return apps[shift:] + apps[:shift]
+
+
+def redis_environment(
+    projects: dict[str, Project], cleanup: contextlib.ExitStack
+) -> dict[str, dict[str, str]]:
+    """Each generated app's own Redis database and key prefix (when any build has Redis).
+
+    At the end only the keys under those prefixes are deleted, never a whole database.
+    """
+    generated = [app for app in plan.APPS if app.generated]
+    if not any(projects[app.build].answers.get("use_redis") for app in generated):
+        return {app.name: {} for app in generated}
+    environments = {}
+    databases = build.empty_redis_databases(len(generated))
+    for number, (app, db) in enumerate(zip(generated, databases, strict=True)):
+        prefix = f"bench{os.getpid()}_{number}:"
+        cleanup.callback(build.delete_redis_keys, db, prefix)
+        environments[app.name] = {
+            "REDIS_URL": f"redis://127.0.0.1:6379/{db}",
+            "REDIS_KEY_PREFIX": prefix,
+        }
+    return environments
+
+
+def served_from_cache(server: Server, env: dict[str, str]) -> bool:
+    """A repeated read answered from Redis: `X-Cache: hit`, or, without that header, cache keys.
+
+    Keys alone are weak evidence (the rate limiter writes some too), so the header wins.
+    """
+    url = f"{server.base_url}{plan.ITEM_REPEATED.path}"
+    for _ in range(2):
+        with urllib.request.urlopen(url, timeout=5) as response:
+            header = response.headers.get("X-Cache")
+    if header is not None:
+        return header.lower() == "hit"
+    db = int(env["REDIS_URL"].rsplit("/", 1)[1])
+    keys = build.redis_keys(db, env["REDIS_KEY_PREFIX"])
+    return any("ratelimit" not in key for key in keys)
+
+
+def check_references(running: dict[str, Server]) -> list[str]:
+    """The raw references must answer exactly what the service answers, or the ratio is unfair."""
+    lines = []
+    for ratio in plan.RATIOS:
+        (service, endpoint), (reference, _) = ratio.subject, ratio.baseline
+        if reference.generated or endpoint.random_max is None:
+            continue
+        path = f"{endpoint.path}1"
+        bodies = []
+        for app in (service, reference):
+            with urllib.request.urlopen(running[app.name].base_url + path, timeout=5) as response:
+                bodies.append(json.loads(response.read()))
+        same = "same JSON" if bodies[0] == bodies[1] else f"DIFFERENT JSON: {bodies}"
+        lines.append(f"check: GET {path} from {service.name} and {reference.name}: {same}")
+    return lines
+
+
+def describe(
+    args: argparse.Namespace,
+    projects: dict[str, Project],
+    server_cpu: int | None,
+    load_cpu: int | None,
+) -> list[str]:
+    """What a reader needs to judge the figures: when, what code, which machine and settings."""
+    commit = git("rev-parse", "--short", "HEAD")
+    dirty = (
+        " with uncommitted template changes"
+        if git("status", "--porcelain", "--", ".", ":!bench")
+        else ""
+    )
+    pinning = (
+        f"servers on CPU {server_cpu}, wrk on CPU {load_cpu} (taskset)"
+        if server_cpu is not None
+        else "not pinned (needs taskset and 2 CPUs)"
+    )
+    wrk_version = subprocess.run(
+        ["wrk", "--version"], capture_output=True, text=True, check=False
+    ).stdout.split(" [")[0]
+    recycling = "" if args.max_requests is None else f", MAX_REQUESTS={args.max_requests}"
+    extra = dict(pair.split("=", 1) for pair in args.env)
+    mode = " (--quick: a smoke run, figures not meaningful)" if args.quick else ""
+    return [
+        f"FastAPI template benchmark, {datetime.datetime.now():%Y-%m-%d %H:%M}, "
+        f"template {commit}{dirty}{mode}",
+        f"machine: {os.cpu_count()} CPUs, {pinning}; {wrk_version}, 1 thread, "
+        f"{plan.CONNECTIONS} connections",
+        f"rounds: {args.rounds} x {args.duration} s, interleaved, after {args.warmup} s warm-up "
+        f"per endpoint; cold start: {args.cold_starts} launch(es) per app",
+        f"server: gunicorn -c gunicorn.conf.py, WEB_CONCURRENCY=1{recycling}; {versions(projects)}",
+        "service environment: "
+        + " ".join(f"{name}={value}" for name, value in {**plan.SERVICE_ENV, **extra}.items()),
+        "builds: " + "; ".join(f"{name} {answers}" for name, answers in plan.BUILDS.items()),
+    ]
+
+
+def git(*arguments: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(TEMPLATE_ROOT), *arguments], capture_output=True, text=True, check=False
+    ).stdout.strip()
+
+
+def versions(projects: dict[str, Project]) -> str:
+    names = ["fastapi", "starlette", "pydantic", "sqlalchemy", "uvicorn", "gunicorn"]
+    project = next(iter(projects.values()))
+    code = (
+        "from importlib.metadata import version as v; "
+        f"print(', '.join(f'{{n}} {{v(n)}}' for n in {names!r}))"
+    )
+    result = subprocess.run(
+        [str(project.root / ".venv" / "bin" / "python"), "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip() or "library versions unknown"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
