@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import shlex
 import shutil
 import sys
@@ -287,7 +288,12 @@ def simulate_image(project: Project, root: Path) -> tuple[Project, list[str]]:
         root=workdir,
         answers=project.answers,
         name=project.name,
-        # Connection settings come from the deployment, as in Compose and Kubernetes.
-        env={**runtime_env, **project.env, "UV_PYTHON": str(venv / "bin" / "python")},
+        # Secrets and connection settings come from the deployment (a Secret, `.env`).
+        env={
+            **runtime_env,
+            "SECRET_KEY": secrets.token_hex(32),
+            **project.env,
+            "UV_PYTHON": str(venv / "bin" / "python"),
+        },
     )
     return image, only(runtime, "CMD").exec_form()

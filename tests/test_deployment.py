@@ -524,6 +524,8 @@ def test_kubernetes_workloads_follow_the_options(project: Project) -> None:
             assert len(config) == 1, config
             assert config[0] in config_maps, "a ConfigMap the kustomization generates"
             assert secret == [f"{name}-secrets"]
+            # Production refuses to start without its secrets: a missing Secret must stop the pod.
+            assert not any(source.get("secretRef", {}).get("optional") for source in sources)
 
     hpas = find(objects, "HorizontalPodAutoscaler")
     jobs = find(objects, "Job")
