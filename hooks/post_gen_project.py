@@ -15,8 +15,8 @@ from pathlib import Path
 ANSWERS: dict[str, object] = json.loads(r"""{{ cookiecutter | tojson }}""")
 PACKAGE = f"src/{ANSWERS['__package_name']}"
 
-# (option, value that keeps the paths, paths relative to the project root); a tuple of
-# options keeps the paths when any of them has the value.
+# (option, value that keeps the paths, paths relative to the project root). With a
+# tuple of options and a tuple of values, the paths stay when any option has its value.
 OWNED_PATHS: list[tuple[str | tuple[str, ...], object, list[str]]] = [
     ("use_gzip", True, [f"{PACKAGE}/middleware/gzip.py", "tests/middleware/test_gzip.py"]),
     ("use_cors", True, ["tests/middleware/test_cors.py"]),
@@ -31,8 +31,12 @@ OWNED_PATHS: list[tuple[str | tuple[str, ...], object, list[str]]] = [
             "tests/middleware/test_rate_limit.py",
         ],
     ),
-    # Tests take Redis (cache or broker) away through a proxy.
-    (("use_redis", "use_celery"), True, ["tests/tcp_proxy.py"]),
+    # Tests take a server (database, cache or broker) away through a proxy.
+    (
+        ("database", "use_redis", "use_celery"),
+        ("postgres", True, True),
+        ["tests/tcp_proxy.py"],
+    ),
     (
         "use_celery",
         True,
@@ -62,8 +66,11 @@ OWNED_PATHS: list[tuple[str | tuple[str, ...], object, list[str]]] = [
 def unwanted_paths(answers: dict[str, object]) -> list[str]:
     unwanted = []
     for options, keep_when, paths in OWNED_PATHS:
-        names = options if isinstance(options, tuple) else (options,)
-        if not any(answers.get(name) == keep_when for name in names):
+        if isinstance(options, tuple) and isinstance(keep_when, tuple):
+            pairs = list(zip(options, keep_when, strict=True))
+        else:
+            pairs = [(options, keep_when)]
+        if not any(answers.get(name) == value for name, value in pairs):
             unwanted += paths
     return unwanted
 

@@ -141,6 +141,9 @@ class Project:
     answers: dict[str, Any]
     name: str
     env: dict[str, str] = field(default_factory=dict)
+    # The server `serving` runs, and what it printed once it exited.
+    server: subprocess.Popen[str] | None = None
+    server_output: str = ""
 
     @property
     def package(self) -> str:
@@ -205,6 +208,7 @@ class Project:
             text=True,
         )
         base_url = f"http://127.0.0.1:{port}"
+        self.server = process
         try:
             wait_until_serving(process, f"{base_url}/health")
             yield base_url
@@ -217,6 +221,7 @@ class Project:
                 process.kill()
                 process.wait()
         output = process.stdout.read() if process.stdout else ""
+        self.server_output = output
         if process.returncode != 0:
             raise CommandFailed(
                 f"{command} exited {process.returncode} after SIGTERM:\n{output[-8000:]}"

@@ -8,6 +8,10 @@ project without that option must not mention.
 from __future__ import annotations
 
 import json
+import signal
+import socket
+import time
+from urllib.parse import urlsplit
 
 from tests.project import LEFTOVER, Project, http_get
 
@@ -17,6 +21,8 @@ FOREIGN_WORDS: dict[tuple[str, object], list[str]] = {
     ("database", "postgres"): ["aiosqlite", "sqlite"],
     ("use_gzip", False): ["gzip"],
     ("use_cors", False): ["cors"],
+    ("use_celery", False): ["celery"],
+    ("use_docker", False): ["docker"],
 }
 
 
@@ -71,7 +77,58 @@ def test_production_command_serves_health_and_ready(project: Project) -> None:
         health = http_get(f"{base_url}/health")
         ready = http_get(f"{base_url}/ready")
         items = http_get(f"{base_url}/api/v1/items")
+        headers = raw_request(base_url, b"GET /health HTTP/1.1\r\nHost: test\r\n\r\n").lower()
     assert health == (200, b'{"status":"ok"}')
     assert ready[0] == 200, ready
     assert json.loads(ready[1])["status"] == "ready"
-    assert items == (200, b"[]")
+    assert items[0] == 200, items
+    assert b"\r\nserver:" not in headers, "the server announces itself"
+    assert b"\r\nx-content-type-options: nosniff" in headers
+
+
+def raw_request(base_url: str, request: bytes) -> bytes:
+    with socket.create_connection(address(base_url), timeout=10) as connection:
+        connection.sendall(request)
+        return connection.recv(65536)
+
+
+def address(base_url: str) -> tuple[str, int]:
+    parts = urlsplit(base_url)
+    return parts.hostname or "127.0.0.1", parts.port or 80
+
+
+def test_sigterm_lets_in_flight_requests_finish_and_refuses_new_ones(project: Project) -> None:
+    """Graceful shutdown: the listener closes, the request being read completes, exit 0."""
+    project.tool("alembic", "upgrade", "head")
+    body = json.dumps({"name": "in flight", "price": 1}).encode()
+    head = (
+        b"POST /api/v1/items HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body)
+    )
+    with project.serving() as base_url:
+        assert project.server is not None
+        in_flight = socket.create_connection(address(base_url), timeout=30)
+        in_flight.sendall(head + body[:4])  # the app is now waiting for the rest of the body
+        time.sleep(0.5)
+        project.server.send_signal(signal.SIGTERM)
+        refused = wait_until_refused(address(base_url))
+        in_flight.sendall(body[4:])
+        response = b""
+        while chunk := in_flight.recv(65536):
+            response += chunk
+        in_flight.close()
+    # `serving` has checked the exit status: 0.
+    assert refused, "new connections were still accepted after SIGTERM"
+    assert response.startswith(b"HTTP/1.1 201"), response[:200]
+    assert "Pools closed" in project.server_output
+
+
+def wait_until_refused(target: tuple[str, int], timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(target, timeout=1).close()
+        except OSError:
+            return True
+        time.sleep(0.05)
+    return False

@@ -14,7 +14,7 @@ wsgi_app = "{{ cookiecutter.__package_name }}.main:app"
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
 # Async workers each use one core fully; more workers than cores only add memory.
 workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
-worker_class = "uvicorn_worker.UvicornWorker"
+worker_class = "{{ cookiecutter.__package_name }}.server.Worker"
 # Recycle workers now and then so slow leaks cannot grow forever; jitter keeps
 # them from restarting all at once.
 max_requests = int(os.environ.get("MAX_REQUESTS", "10000"))
@@ -31,22 +31,32 @@ errorlog = "-"
 control_socket_disable = True
 
 
+# Directories this file created, to remove when the server exits.
+TEMPORARY_DIRECTORIES: list[str] = []
+
+
 def on_starting(server: Any) -> None:
-    """Give the workers one directory for metrics, emptied at start.
+    """Give the workers one directory for metrics, empty at start.
 
     Each worker writes its samples there and `/metrics` sums them; files left by a
-    previous run would be summed in too.
+    previous run would be summed in too. Without PROMETHEUS_MULTIPROC_DIR, a
+    temporary directory is made here and removed on exit.
     """
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if directory:
-        shutil.rmtree(directory, ignore_errors=True)
-        Path(directory).mkdir(parents=True)
+        # Empty it rather than remove it: it may be a mount point (tmpfs, emptyDir).
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        for leftover in Path(directory).glob("*.db"):
+            leftover.unlink()
     else:
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="metrics-")
+        temporary = tempfile.mkdtemp(prefix="metrics-")
+        TEMPORARY_DIRECTORIES.append(temporary)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = temporary
 
 
 def on_exit(server: Any) -> None:
-    shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+    for directory in TEMPORARY_DIRECTORIES:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def child_exit(server: Any, worker: Any) -> None:

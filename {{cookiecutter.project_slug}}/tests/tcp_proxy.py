@@ -4,6 +4,7 @@ Threads rather than asyncio, so it keeps forwarding for worker threads while the
 test's event loop is idle.
 """
 
+import contextlib
 import socket
 import threading
 from types import TracebackType
@@ -26,12 +27,11 @@ class TcpProxy:
     def stop(self) -> None:
         """Refuse new connections and cut the open ones, as a crashed server would."""
         if self._listener is not None:
-            self._listener.shutdown(socket.SHUT_RDWR)
-            self._listener.close()
+            cut(self._listener)
             self._listener = None
         with self._lock:
             for sock in self._open:
-                sock.close()
+                cut(sock)
             self._open.clear()
 
     def __enter__(self) -> "TcpProxy":
@@ -67,6 +67,13 @@ class TcpProxy:
             pass
         finally:
             for sock in (source, destination):
-                sock.close()
+                cut(sock)
                 with self._lock:
                     self._open.discard(sock)
+
+
+def cut(sock: socket.socket) -> None:
+    """Close now: `shutdown` also wakes a thread blocked on the socket, `close` alone does not."""
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()

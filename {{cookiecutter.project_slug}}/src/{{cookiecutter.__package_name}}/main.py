@@ -1,5 +1,6 @@
 """The application factory; `app` is what the server imports."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
@@ -19,6 +20,8 @@ from .core.logging import configure_logging
 from .core.redis import FailOpen, create_redis
 {% endif %}
 from .middleware import install_middleware
+
+logger = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -49,17 +52,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await redis.aclose(close_connection_pool=True)
             await engine.dispose()
+            logger.info("Pools closed")
 {% else %}
         try:
             yield
         finally:
             await engine.dispose()
+            logger.info("Pools closed")
 {% endif %}
 
+    docs = settings.docs_in_effect
     app = FastAPI(
         title=settings.app_name,
         version=version("{{ cookiecutter.project_slug }}"),
         lifespan=lifespan,
+        debug=settings.debug,
+        openapi_url="/openapi.json" if docs else None,
+        docs_url="/docs" if docs else None,
+        redoc_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)

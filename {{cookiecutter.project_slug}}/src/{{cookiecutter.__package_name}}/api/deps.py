@@ -11,6 +11,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ..cache import ResponseCache
 {% endif %}
 from ..core.config import Settings
+{% if cookiecutter.database == "sqlite" %}
+from ..core.db import IMMEDIATE
+{% endif %}
 
 SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
@@ -29,7 +32,12 @@ def get_session_factory(request: Request) -> SessionFactory:
 async def get_session(
     factory: Annotated[SessionFactory, Depends(get_session_factory)],
 ) -> AsyncIterator[AsyncSession]:
+    """The read-write session of a request (reads on the fast path use the factory)."""
     async with factory() as session:
+{% if cookiecutter.database == "sqlite" %}
+        if not session.in_transaction():
+            await session.connection(execution_options={IMMEDIATE: True})
+{% endif %}
         yield session
 {% if cookiecutter.use_redis %}
 

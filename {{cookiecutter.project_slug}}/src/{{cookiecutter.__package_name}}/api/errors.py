@@ -4,6 +4,7 @@
 for a 422); `request_id` is the id to quote when asking about a failed request.
 """
 
+import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,11 +13,19 @@ from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..core.logging import request_id_var
+
+logger = logging.getLogger(__name__)
+
+DATABASE_UNAVAILABLE = "The database is unavailable; try again later"
+# The database could not be reached or is overloaded: not the request's fault, and
+# worth retrying. (A bad query raises ProgrammingError, which stays a 500.)
+DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeoutError, ConnectionError)
 
 
 def error_response(
@@ -37,6 +46,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         detail = jsonable_encoder(exc.errors())
         return error_response(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
+
+    async def database_unavailable(request: Request, exc: Exception) -> Response:
+        logger.warning("Database unavailable: %r", exc)
+        return error_response(
+            status.HTTP_503_SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE, {"Retry-After": "5"}
+        )
+
+    for error in DATABASE_DOWN:
+        app.add_exception_handler(error, database_unavailable)
 
 
 def described(status_code: int, description: str) -> dict[int | str, dict[str, Any]]:

@@ -7,14 +7,17 @@ from functools import lru_cache
 {% if cookiecutter.use_cors %}
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 {% else %}
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 {% endif %}
+
+# Marks a value that must be replaced before going to production.
+PLACEHOLDER = "change-me"
 
 
 class Settings(BaseSettings):
@@ -39,6 +42,17 @@ class Settings(BaseSettings):
 
     # Upper bound for `limit` on list endpoints.
     page_size_max: int = Field(default=100, ge=1)
+    # Larger request bodies are refused with 413 before they are read.
+    max_request_body_bytes: int = Field(default=1_048_576, ge=1)
+
+    # Signs anything the service hands out (tokens, cookies); production refuses the placeholder.
+    secret_key: SecretStr = SecretStr(PLACEHOLDER)
+    # Tracebacks in error pages; never in production.
+    debug: bool = False
+    # Interactive docs (/docs, /openapi.json); unset: on everywhere except production.
+    docs_enabled: bool | None = None
+    # Send Strict-Transport-Security: only when every client reaches the service over TLS.
+    hsts_enabled: bool = False
 
     # Sent with item reads; `no-cache` lets clients keep a copy but revalidate it (ETag, 304).
     http_cache_control: str = "no-cache"
@@ -113,6 +127,43 @@ class Settings(BaseSettings):
             )
         return self
 {% endif %}
+
+    @model_validator(mode="after")
+    def refuse_unsafe_production(self) -> Self:
+        if self.environment != "production":
+            return self
+        problems = []
+        if self.debug:
+            problems.append("DEBUG must be false")
+        secrets = {
+            "SECRET_KEY": self.secret_key.get_secret_value(),
+            "DATABASE_URL": self.database_url,
+        }
+        problems += [
+            f"{name} still holds the placeholder {PLACEHOLDER!r}"
+            for name, value in secrets.items()
+            if PLACEHOLDER in value
+        ]
+        if problems:
+            raise ValueError("Refusing to start in production: " + "; ".join(problems) + ".")
+        return self
+
+    @property
+    def docs_in_effect(self) -> bool:
+        if self.docs_enabled is not None:
+            return self.docs_enabled
+        return self.environment != "production"
+
+    @property
+    def security_headers(self) -> dict[str, str]:
+        headers = {
+            "X-Content-Type-Options": "nosniff",
+            "X-Frame-Options": "DENY",
+            "Referrer-Policy": "no-referrer",
+        }
+        if self.hsts_enabled:
+            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        return headers
 
     @property
     def log_format_in_effect(self) -> Literal["json", "console"]:

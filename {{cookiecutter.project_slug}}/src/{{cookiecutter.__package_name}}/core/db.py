@@ -27,6 +27,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
         echo=settings.database_echo,
     )
 {% else %}
+# Execution option for transactions that will write (see `api.deps.get_session`).
+IMMEDIATE = "sqlite_begin_immediate"
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     """SQLite through aiosqlite, with WAL and foreign keys on every connection."""
     engine = create_async_engine(settings.database_url, echo=settings.database_echo)
@@ -45,7 +49,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def begin_transaction(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # BEGIN IMMEDIATE takes the write lock up front: writers then queue on the busy
+        # timeout instead of failing when a transaction that has read starts to write.
+        immediate = connection.get_execution_options().get(IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 {% endif %}

@@ -2,10 +2,11 @@
 
 Outermost first (a request passes them top to bottom, a response bottom to top):
 
-{% set n = namespace(step=2) %}
-1. RequestContextMiddleware: request id, `X-Process-Time`, clean 500 for crashes,
-   so everything below logs with the id and no error escapes as a bare 500.
+{% set n = namespace(step=3) %}
+1. RequestContextMiddleware: request id, `X-Process-Time`, security headers, clean
+   500 for crashes, so everything below logs with the id and no error escapes bare.
 2. MetricsMiddleware: counts and times every answered request (if METRICS_ENABLED).
+3. BodyLimitMiddleware: 413 for bodies over MAX_REQUEST_BODY_BYTES, before they are read.
 {% if cookiecutter.use_cors %}
 {% set n.step = n.step + 1 %}
 {{ n.step }}. CORSMiddleware: answers preflight requests before any work is done.
@@ -29,6 +30,7 @@ from ..core.config import Settings
 {% if cookiecutter.use_redis %}
 from ..core.redis import FailOpen
 {% endif %}
+from .body_limit import BodyLimitMiddleware
 {% if cookiecutter.use_gzip %}
 from .gzip import GZipMiddleware
 {% endif %}
@@ -73,6 +75,7 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
         max_age=600,
     )
 {% endif %}
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     if settings.metrics_enabled:
         app.add_middleware(MetricsMiddleware)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, extra_headers=settings.security_headers)

@@ -33,11 +33,17 @@ class RequestContextMiddleware:
 
     The id comes from `X-Request-ID` when the client (or a proxy) sent a sane one;
     it is returned on the response and attached to every log line of the request.
-    `X-Process-Time` is the time spent in the application, in seconds.
+    `X-Process-Time` is the time spent in the application, in seconds. Fixed
+    headers (the security headers from settings) are added to every response here
+    too, which costs nothing more than the list they are appended to.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, extra_headers: dict[str, str]) -> None:
         self.app = app
+        self.extra_headers = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in extra_headers.items()
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,6 +63,7 @@ class RequestContextMiddleware:
                     *message.get("headers", ()),
                     (REQUEST_ID_HEADER, request_id.encode()),
                     (b"x-process-time", elapsed.encode()),
+                    *self.extra_headers,
                 ]
             await send(message)
 
