@@ -56,13 +56,13 @@ def alembic_config(database_url: str) -> Config:
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 {% if cookiecutter.database == "postgres" %}
-    url = os.environ.get(
-        "TEST_DATABASE_URL",
-        "postgresql+asyncpg://postgres@localhost:5432/{{ cookiecutter.__package_name }}_test",
+    url = (
+        os.environ.get("TEST_DATABASE_URL")
+        or "postgresql+asyncpg://postgres@localhost:5432/{{ cookiecutter.__package_name }}_test"
     )
 {% else %}
     default = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    url = os.environ.get("TEST_DATABASE_URL", default)
+    url = os.environ.get("TEST_DATABASE_URL") or default
 {% endif %}
     # Building the schema from the migrations (not create_all) tests them too.
     config = alembic_config(url)

@@ -57,7 +57,10 @@ async def test_requests_get_a_clear_503_while_the_database_is_unreachable_and_re
     assert before.status_code == 200
     for response in (read, write):
         assert response.status_code == 503
-        assert response.json() == {"detail": UNAVAILABLE, "request_id": response.headers["x-request-id"]}
+        assert response.json() == {
+            "detail": UNAVAILABLE,
+            "request_id": response.headers["x-request-id"],
+        }
         assert response.headers["retry-after"] == "5"
     assert ready.status_code == 503
     assert ready.json()["checks"]["database"] == "failing"

@@ -11,7 +11,7 @@ has the same effect as running it once.
 from typing import Any
 
 from celery import Celery, Task
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from .core.config import Settings, get_settings
 
@@ -24,7 +24,8 @@ class RetryingTask(Task[Any, Any]):
     """
 
     # The database or the network hiccuped; the task itself is fine.
-    autoretry_for = (OperationalError, DBAPIError, ConnectionError, TimeoutError)
+    # (Not IntegrityError: a constraint violation fails the same way every time.)
+    autoretry_for = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
     retry_backoff = True
     retry_backoff_max = 60
     retry_jitter = True

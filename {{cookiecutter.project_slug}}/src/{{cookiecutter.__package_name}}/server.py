@@ -3,10 +3,14 @@
 Announcing the server software helps nobody but someone scanning for it.
 """
 
-from typing import Any
+from typing import Any, ClassVar
 
 from uvicorn_worker import UvicornWorker
 
 
-class Worker(UvicornWorker):
-    CONFIG_KWARGS: dict[str, Any] = {**UvicornWorker.CONFIG_KWARGS, "server_header": False}
+# uvicorn-worker ships no type hints, so mypy sees its class as Any.
+class Worker(UvicornWorker):  # type: ignore[misc]
+    CONFIG_KWARGS: ClassVar[dict[str, Any]] = {
+        **UvicornWorker.CONFIG_KWARGS,
+        "server_header": False,
+    }

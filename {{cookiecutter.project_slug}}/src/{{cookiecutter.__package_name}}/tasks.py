@@ -9,8 +9,15 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+{% if cookiecutter.database == "sqlite" %}
+from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry
+{% else %}
 from sqlalchemy import Engine, create_engine, func, select
 from sqlalchemy.engine import make_url
+{% endif %}
 from sqlmodel import Session, col
 
 from .celery_app import RetryingTask, celery_app
@@ -35,10 +42,19 @@ def engine() -> Engine:
 {% if cookiecutter.database == "postgres" %}
     return create_engine(sync_database_url(settings.database_url), pool_size=2, pool_pre_ping=True)
 {% else %}
-    return create_engine(
+    engine = create_engine(
         sync_database_url(settings.database_url),
         connect_args={"timeout": settings.database_busy_timeout_ms / 1000},
     )
+    event.listen(engine, "connect", enforce_foreign_keys)
+    return engine
+
+
+def enforce_foreign_keys(connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    """As the web app does: SQLite checks foreign keys only when asked to."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
 {% endif %}
 
 

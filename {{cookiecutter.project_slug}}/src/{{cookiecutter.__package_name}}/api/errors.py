@@ -23,6 +23,17 @@ from ..core.logging import request_id_var
 logger = logging.getLogger(__name__)
 
 DATABASE_UNAVAILABLE = "The database is unavailable; try again later"
+# FastAPI answers a body it cannot decode (invalid UTF-8, say) with this 400; it is a
+# validation error like any other, so it becomes the documented 422.
+UNPARSABLE_BODY = "There was an error parsing the body"
+BODY_NOT_JSON = [
+    {
+        "type": "json_invalid",
+        "loc": ["body"],
+        "msg": "The body is not valid UTF-8 JSON",
+        "input": None,
+    }
+]
 # The database could not be reached or is overloaded: not the request's fault, and
 # worth retrying. (A bad query raises ProgrammingError, which stays a 500.)
 DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeoutError, ConnectionError)
@@ -35,12 +46,24 @@ def error_response(
     return JSONResponse(body, status_code=status_code, headers=headers)
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method of the path, not only those of the route Starlette happened to match."""
+    template = getattr(request.scope.get("route"), "path_format", None)
+    operations = request.app.openapi().get("paths", {}).get(template, {})
+    return ", ".join(sorted(method.upper() for method in operations))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code < status.HTTP_400_BAD_REQUEST:
             return Response(status_code=exc.status_code, headers=exc.headers)
-        return error_response(exc.status_code, exc.detail, exc.headers)
+        if exc.status_code == status.HTTP_400_BAD_REQUEST and exc.detail == UNPARSABLE_BODY:
+            return error_response(status.HTTP_422_UNPROCESSABLE_CONTENT, BODY_NOT_JSON)
+        headers = dict(exc.headers or {})
+        if exc.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
+            headers["Allow"] = allowed_methods(request)
+        return error_response(exc.status_code, exc.detail, headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

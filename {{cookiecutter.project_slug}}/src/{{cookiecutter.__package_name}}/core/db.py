@@ -12,6 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .config import Settings
+{% if cookiecutter.database == "sqlite" %}
+
+# Execution option for transactions that will write (see `api.deps.get_session`).
+IMMEDIATE = "sqlite_begin_immediate"
+{% endif %}
 
 
 {% if cookiecutter.database == "postgres" %}
@@ -27,10 +32,6 @@ def create_engine(settings: Settings) -> AsyncEngine:
         echo=settings.database_echo,
     )
 {% else %}
-# Execution option for transactions that will write (see `api.deps.get_session`).
-IMMEDIATE = "sqlite_begin_immediate"
-
-
 def create_engine(settings: Settings) -> AsyncEngine:
     """SQLite through aiosqlite, with WAL and foreign keys on every connection."""
     engine = create_async_engine(settings.database_url, echo=settings.database_echo)
