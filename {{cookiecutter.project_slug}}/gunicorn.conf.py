@@ -17,8 +17,9 @@ workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
 worker_class = "{{ cookiecutter.__package_name }}.server.Worker"
 # Recycle workers now and then so slow leaks cannot grow forever; jitter keeps
 # them from restarting all at once.
-max_requests = int(os.environ.get("MAX_REQUESTS", "10000"))
-max_requests_jitter = int(os.environ.get("MAX_REQUESTS_JITTER", "1000"))
+# A restart drops the worker's connections and pauses it for a re-import, so not too often.
+max_requests = int(os.environ.get("MAX_REQUESTS", "100000"))
+max_requests_jitter = int(os.environ.get("MAX_REQUESTS_JITTER", "10000"))
 # Time for in-flight requests to finish after SIGTERM before workers are killed.
 graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "30"))
 timeout = int(os.environ.get("WORKER_TIMEOUT", "60"))

@@ -33,7 +33,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 {% if cookiecutter.use_celery %}
 from {{ cookiecutter.__package_name }} import tasks
 {% endif %}
-from {{ cookiecutter.__package_name }}.api.deps import SessionFactory, get_session_factory
+from {{ cookiecutter.__package_name }}.api.deps import (
+    SessionFactory,
+    get_reader_factory,
+    get_session_factory,
+)
 {% if cookiecutter.use_celery %}
 from {{ cookiecutter.__package_name }}.celery_app import celery_app
 {% endif %}
@@ -124,10 +128,11 @@ async def session(app: FastAPI) -> AsyncIterator[AsyncSession]:
 async def client(app: FastAPI, session: AsyncSession) -> AsyncIterator[AsyncClient]:
     """A client whose requests all use the test's session (and so its transaction)."""
 
-    def test_session_factory() -> SessionFactory:
+    async def test_session_factory() -> SessionFactory:
         return lambda: nullcontext(session)
 
     app.dependency_overrides[get_session_factory] = test_session_factory
+    app.dependency_overrides[get_reader_factory] = test_session_factory
     try:
         async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
             yield client

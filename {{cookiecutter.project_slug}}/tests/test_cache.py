@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from {{ cookiecutter.__package_name }}.api.deps import SessionFactory, get_session_factory
+from {{ cookiecutter.__package_name }}.api.deps import SessionFactory, get_reader_factory
 from {{ cookiecutter.__package_name }}.cache import ResponseCache
 from {{ cookiecutter.__package_name }}.core.config import Settings
 from tests.conftest import ClientFactory
@@ -41,13 +41,13 @@ async def test_a_hit_opens_no_database_session(app: FastAPI, client: AsyncClient
     item = await create_item(client)
     await client.get(f"{ITEMS}/{item['id']}")
 
-    def no_sessions() -> SessionFactory:
+    async def no_sessions() -> SessionFactory:
         def refuse() -> AbstractAsyncContextManager[AsyncSession]:
             raise AssertionError("a cache hit must not open a database session")
 
         return refuse
 
-    app.dependency_overrides[get_session_factory] = no_sessions
+    app.dependency_overrides[get_reader_factory] = no_sessions
     response = await client.get(f"{ITEMS}/{item['id']}")
 
     assert response.status_code == 200

@@ -2,20 +2,39 @@
 
 from collections.abc import Sequence
 
+import sqlalchemy
+from sqlalchemy import RowMapping
 from sqlalchemy.orm import selectinload
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .models import Category, CategoryCreate, Item, ItemCreate, ItemUpdate
 
+# The columns of `ItemRead`. Reads that only serialise select these rather than
+# whole ORM objects: no identity map, no change tracking, a fraction of the work.
+ITEM_COLUMNS = (
+    col(Item.id),
+    col(Item.name),
+    col(Item.description),
+    col(Item.price),
+    col(Item.category_id),
+)
+
+
+async def read_item(session: AsyncSession, item_id: int) -> RowMapping | None:
+    statement = sqlalchemy.select(*ITEM_COLUMNS).where(col(Item.id) == item_id)
+    connection = await session.connection()
+    return (await connection.execute(statement)).mappings().first()
+
+
+async def read_items(session: AsyncSession, *, limit: int, offset: int) -> Sequence[RowMapping]:
+    statement = sqlalchemy.select(*ITEM_COLUMNS).order_by(col(Item.id)).offset(offset).limit(limit)
+    connection = await session.connection()
+    return (await connection.execute(statement)).mappings().all()
+
 
 async def get_item(session: AsyncSession, item_id: int) -> Item | None:
     return await session.get(Item, item_id)
-
-
-async def list_items(session: AsyncSession, *, limit: int, offset: int) -> Sequence[Item]:
-    statement = select(Item).order_by(col(Item.id)).offset(offset).limit(limit)
-    return (await session.exec(statement)).all()
 
 
 async def create_item(session: AsyncSession, data: ItemCreate) -> Item:

@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    configure_logging(settings.log_level, settings.log_format_in_effect)
+    configure_logging(settings.log_level, settings.log_format_in_effect, settings.access_log)
 {% if cookiecutter.use_redis %}
     # Shared by the cache and the rate limiter: one failure makes both skip Redis.
     redis_guard = FailOpen(settings.redis_retry_after_seconds)
@@ -38,6 +38,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.reader_sessionmaker = create_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
 {% if cookiecutter.use_redis %}
         redis = create_redis(settings)
         app.state.redis = redis

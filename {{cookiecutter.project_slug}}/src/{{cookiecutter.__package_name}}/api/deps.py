@@ -1,7 +1,12 @@
-"""Dependencies that hand out what the lifespan opened."""
+"""Dependencies that hand out what the lifespan opened.
+
+They are `async def` although they do no I/O: FastAPI runs a plain `def`
+dependency in the thread pool, which costs more than the work itself.
+"""
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -18,14 +23,24 @@ from ..core.db import IMMEDIATE
 SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_session_factory(request: Request) -> SessionFactory:
-    """For handlers that need a session only sometimes (e.g. on a cache miss)."""
+async def get_session_factory(request: Request) -> SessionFactory:
+    """Read-write sessions: one transaction per request."""
     factory: SessionFactory = request.app.state.sessionmaker
+    return factory
+
+
+async def get_reader_factory(request: Request) -> SessionFactory:
+    """Sessions for single reads, in autocommit: no BEGIN and ROLLBACK around one SELECT.
+
+    A factory rather than a session, so a handler opens one only when it needs it
+    (not on a cache hit).
+    """
+    factory: SessionFactory = request.app.state.reader_sessionmaker
     return factory
 
 
@@ -42,31 +57,33 @@ async def get_session(
 {% if cookiecutter.use_redis %}
 
 
-def get_cache(request: Request) -> ResponseCache:
+async def get_cache(request: Request) -> ResponseCache:
     cache: ResponseCache = request.app.state.cache
     return cache
 {% endif %}
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-SessionFactoryDep = Annotated[SessionFactory, Depends(get_session_factory)]
+ReaderFactoryDep = Annotated[SessionFactory, Depends(get_reader_factory)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 {% if cookiecutter.use_redis %}
 CacheDep = Annotated[ResponseCache, Depends(get_cache)]
 {% endif %}
 
 
+@dataclass(frozen=True)
 class Page:
+    limit: int
+    offset: int
+
+
+async def get_page(
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> Page:
     """`limit`/`offset` query parameters, with `limit` capped by settings."""
-
-    def __init__(
-        self,
-        settings: SettingsDep,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 20,
-        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-    ) -> None:
-        self.limit = min(limit, settings.page_size_max)
-        self.offset = offset
+    return Page(limit=min(limit, settings.page_size_max), offset=offset)
 
 
-PageDep = Annotated[Page, Depends()]
+PageDep = Annotated[Page, Depends(get_page)]

@@ -13,7 +13,7 @@ from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -37,6 +37,12 @@ BODY_NOT_JSON = [
 # The database could not be reached or is overloaded: not the request's fault, and
 # worth retrying. (A bad query raises ProgrammingError, which stays a 500.)
 DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeoutError, ConnectionError)
+
+
+def database_is_down(exc: Exception) -> bool:
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True  # the connection died under the query
+    return isinstance(exc, DATABASE_DOWN)
 
 
 def error_response(
@@ -70,14 +76,17 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = jsonable_encoder(exc.errors())
         return error_response(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
 
-    async def database_unavailable(request: Request, exc: Exception) -> Response:
+    async def database_error(request: Request, exc: Exception) -> Response:
+        if not database_is_down(exc):
+            logger.error("Database error", exc_info=exc)
+            return error_response(status.HTTP_500_INTERNAL_SERVER_ERROR, "Internal Server Error")
         logger.warning("Database unavailable: %r", exc)
         return error_response(
             status.HTTP_503_SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE, {"Retry-After": "5"}
         )
 
-    for error in DATABASE_DOWN:
-        app.add_exception_handler(error, database_unavailable)
+    for error in (DBAPIError, *DATABASE_DOWN):
+        app.add_exception_handler(error, database_error)
 
 
 def described(status_code: int, description: str) -> dict[int | str, dict[str, Any]]:

@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # JSON lines for log collectors, or readable lines; unset: JSON in production only.
     log_format: Literal["json", "console"] | None = None
+    # One log line per request (also read by gunicorn.conf.py).
+    access_log: bool = False
     metrics_enabled: bool = True
 {% if cookiecutter.use_gzip %}
 

@@ -21,13 +21,14 @@ IMMEDIATE = "sqlite_begin_immediate"
 
 {% if cookiecutter.database == "postgres" %}
 def create_engine(settings: Settings) -> AsyncEngine:
-    """Pooled asyncpg connections; pre-ping replaces connections the server dropped."""
+    """Pooled asyncpg connections, sized and bounded by settings."""
     return create_async_engine(
         settings.database_url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         pool_timeout=settings.database_pool_timeout,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip per checkout. A connection found dead is
+        # invalidated with the whole pool, so after an outage the pool refills itself.
         pool_recycle=1800,
         echo=settings.database_echo,
     )
@@ -52,8 +53,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
     def begin_transaction(connection: Connection) -> None:
         # BEGIN IMMEDIATE takes the write lock up front: writers then queue on the busy
         # timeout instead of failing when a transaction that has read starts to write.
-        immediate = connection.get_execution_options().get(IMMEDIATE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = connection.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # single-statement reads need no transaction
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(IMMEDIATE) else "BEGIN")
 
     return engine
 {% endif %}

@@ -62,7 +62,7 @@ class JsonFormatter(logging.Formatter):
 CONSOLE_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"
 
 
-def configure_logging(level: str, log_format: Literal["json", "console"]) -> None:
+def configure_logging(level: str, log_format: Literal["json", "console"], access_log: bool) -> None:
     handler = StderrHandler()
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(
@@ -77,3 +77,6 @@ def configure_logging(level: str, log_format: Literal["json", "console"]) -> Non
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    # A line per request costs more than the rest of a small request; off unless asked for.
+    for name in ("uvicorn.access", "gunicorn.access"):
+        logging.getLogger(name).setLevel(logging.INFO if access_log else logging.WARNING)

@@ -5,11 +5,11 @@ Outermost first (a request passes them top to bottom, a response bottom to top):
 {% set n = namespace(step=3) %}
 1. RequestContextMiddleware: request id, `X-Process-Time`, security headers, clean
    500 for crashes, so everything below logs with the id and no error escapes bare.
-2. MetricsMiddleware: counts and times every answered request (if METRICS_ENABLED).
+2. MetricsMiddleware: counts and times requests, probes excepted (if METRICS_ENABLED).
 3. BodyLimitMiddleware: 413 for bodies over MAX_REQUEST_BODY_BYTES, before they are read.
 {% if cookiecutter.use_cors %}
 {% set n.step = n.step + 1 %}
-{{ n.step }}. CORSMiddleware: answers preflight requests before any work is done.
+{{ n.step }}. CORSMiddleware: answers preflight requests before any work is done (if CORS_ORIGINS).
 {% endif %}
 {% if cookiecutter.use_redis %}
 {% set n.step = n.step + 1 %}
@@ -65,15 +65,16 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
         )
 {% endif %}
 {% if cookiecutter.use_cors %}
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_methods=settings.cors_allow_methods,
-        allow_headers=settings.cors_allow_headers,
-        allow_credentials=settings.cors_allow_credentials,
-        expose_headers=["X-Request-ID", "X-Process-Time"],
-        max_age=600,
-    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=settings.cors_allow_methods,
+            allow_headers=settings.cors_allow_headers,
+            allow_credentials=settings.cors_allow_credentials,
+            expose_headers=["X-Request-ID", "X-Process-Time"],
+            max_age=600,
+        )
 {% endif %}
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     if settings.metrics_enabled:

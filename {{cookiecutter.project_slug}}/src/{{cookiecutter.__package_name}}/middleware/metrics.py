@@ -28,6 +28,9 @@ IN_FLIGHT = Gauge(
     multiprocess_mode="livesum",
 )
 UNMATCHED = "<unmatched>"
+# Probes and scrapes arrive every few seconds from machines; counting them would
+# drown the traffic that matters and cost every probe a few file-backed updates.
+UNMEASURED_PATHS = frozenset({"/health", "/ready", "/metrics"})
 
 
 def route_template(scope: Scope) -> str:
@@ -41,7 +44,7 @@ class MetricsMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in UNMEASURED_PATHS:
             await self.app(scope, receive, send)
             return
         status = 500

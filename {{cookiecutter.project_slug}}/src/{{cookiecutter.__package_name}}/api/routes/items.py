@@ -8,9 +8,9 @@ from ...models import ID_MAX, Item, ItemCreate, ItemRead, ItemUpdate
 from ...notifications import announce_item_created
 from .. import API_V1
 {% if cookiecutter.use_redis %}
-from ..deps import CacheDep, PageDep, SessionDep, SessionFactory, SessionFactoryDep
+from ..deps import CacheDep, PageDep, ReaderFactoryDep, SessionDep, SessionFactory
 {% else %}
-from ..deps import PageDep, SessionDep, SessionFactory, SessionFactoryDep
+from ..deps import PageDep, ReaderFactoryDep, SessionDep, SessionFactory
 {% endif %}
 from ..errors import conflict_on_integrity_error, described
 from ..http_cache import conditional_json
@@ -32,16 +32,18 @@ async def _get_or_404(session: SessionDep, item_id: int) -> Item:
     return item
 
 
-async def load_item(sessions: SessionFactory, item_id: int) -> bytes:
-    async with sessions() as session:
-        item = await _get_or_404(session, item_id)
-        return ITEM_JSON.dump_json(ItemRead.model_validate(item))
+async def load_item(readers: SessionFactory, item_id: int) -> bytes:
+    async with readers() as session:
+        row = await crud.read_item(session, item_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Item not found")
+    return ITEM_JSON.dump_json(ItemRead.model_validate(row))
 
 
-async def load_page(sessions: SessionFactory, limit: int, offset: int) -> bytes:
-    async with sessions() as session:
-        items = await crud.list_items(session, limit=limit, offset=offset)
-        return PAGE_JSON.dump_json([ItemRead.model_validate(item) for item in items])
+async def load_page(readers: SessionFactory, limit: int, offset: int) -> bytes:
+    async with readers() as session:
+        rows = await crud.read_items(session, limit=limit, offset=offset)
+    return PAGE_JSON.dump_json([ItemRead.model_validate(row) for row in rows])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=CATEGORY_CONFLICT)
@@ -67,33 +69,33 @@ async def create_item(
 {% if cookiecutter.use_redis %}
 @router.get("", response_model=list[ItemRead])
 async def list_items(
-    request: Request, sessions: SessionFactoryDep, cache: CacheDep, page: PageDep
+    request: Request, readers: ReaderFactoryDep, cache: CacheDep, page: PageDep
 ) -> Response:
     body, hit = await cache.read_through(
         cache.page_key(page.limit, page.offset),
-        lambda: load_page(sessions, page.limit, page.offset),
+        lambda: load_page(readers, page.limit, page.offset),
     )
     return conditional_json(request, body, {"X-Cache": "hit" if hit else "miss"})
 
 
 @router.get("/{item_id}", response_model=ItemRead, responses=NOT_FOUND)
 async def read_item(
-    request: Request, sessions: SessionFactoryDep, cache: CacheDep, item_id: ItemId
+    request: Request, readers: ReaderFactoryDep, cache: CacheDep, item_id: ItemId
 ) -> Response:
     """Served from Redis when cached: no database session, no re-validation."""
     body, hit = await cache.read_through(
-        cache.item_key(item_id), lambda: load_item(sessions, item_id)
+        cache.item_key(item_id), lambda: load_item(readers, item_id)
     )
     return conditional_json(request, body, {"X-Cache": "hit" if hit else "miss"})
 {% else %}
 @router.get("", response_model=list[ItemRead])
-async def list_items(request: Request, sessions: SessionFactoryDep, page: PageDep) -> Response:
-    return conditional_json(request, await load_page(sessions, page.limit, page.offset))
+async def list_items(request: Request, readers: ReaderFactoryDep, page: PageDep) -> Response:
+    return conditional_json(request, await load_page(readers, page.limit, page.offset))
 
 
 @router.get("/{item_id}", response_model=ItemRead, responses=NOT_FOUND)
-async def read_item(request: Request, sessions: SessionFactoryDep, item_id: ItemId) -> Response:
-    return conditional_json(request, await load_item(sessions, item_id))
+async def read_item(request: Request, readers: ReaderFactoryDep, item_id: ItemId) -> Response:
+    return conditional_json(request, await load_item(readers, item_id))
 {% endif %}
 
 
