@@ -30,18 +30,22 @@ DEPENDENCY_MODULES = frozenset(
         "fastapi",
         "gunicorn",
         "httpx",
+        "hypothesis",
         "kombu",
         "mypy",
         "prometheus_client",
+        "psycopg",
         "pydantic",
         "pydantic_settings",
         "pytest",
         "redis",
         "ruff",
+        "schemathesis",
         "sqlalchemy",
         "sqlmodel",
         "starlette",
         "uvicorn",
+        "uvicorn_worker",
     }
 )
 
@@ -124,11 +128,6 @@ def option_problems(answers: dict[str, object]) -> list[str]:
     return problems
 
 
-def combination_problems(answers: dict[str, object]) -> list[str]:
-    """Rules between options: each names the options to change."""
-    return []
-
-
 def problems(answers: dict[str, object]) -> list[str]:
     slug = str(answers["project_slug"])
     package = str(answers["__package_name"])
@@ -137,7 +136,6 @@ def problems(answers: dict[str, object]) -> list[str]:
         *package_problems(package),
         *text_problems(answers),
         *option_problems(answers),
-        *combination_problems(answers),
     ]
 
 

@@ -71,34 +71,9 @@ def test_own_test_suite_passes(project: Project) -> None:
     assert " passed" in result.stdout
 
 
-def test_production_command_serves_health_and_ready(project: Project) -> None:
-    project.tool("alembic", "upgrade", "head")
-    with project.serving() as base_url:
-        health = http_get(f"{base_url}/health")
-        ready = http_get(f"{base_url}/ready")
-        items = http_get(f"{base_url}/api/v1/items")
-        headers = raw_request(base_url, b"GET /health HTTP/1.1\r\nHost: test\r\n\r\n").lower()
-    assert health == (200, b'{"status":"ok"}')
-    assert ready[0] == 200, ready
-    assert json.loads(ready[1])["status"] == "ready"
-    assert items[0] == 200, items
-    assert b"\r\nserver:" not in headers, "the server announces itself"
-    assert b"\r\nx-content-type-options: nosniff" in headers
-
-
-def raw_request(base_url: str, request: bytes) -> bytes:
-    with socket.create_connection(address(base_url), timeout=10) as connection:
-        connection.sendall(request)
-        return connection.recv(65536)
-
-
-def address(base_url: str) -> tuple[str, int]:
-    parts = urlsplit(base_url)
-    return parts.hostname or "127.0.0.1", parts.port or 80
-
-
-def test_sigterm_lets_in_flight_requests_finish_and_refuses_new_ones(project: Project) -> None:
-    """Graceful shutdown: the listener closes, the request being read completes, exit 0."""
+def test_production_server_serves_then_shuts_down_gracefully(project: Project) -> None:
+    """One boot of the production command: it answers, then SIGTERM with a request in flight
+    lets that request finish, refuses new connections, closes the pools and exits 0."""
     project.tool("alembic", "upgrade", "head")
     body = json.dumps({"name": "in flight", "price": 1}).encode()
     head = (
@@ -106,6 +81,11 @@ def test_sigterm_lets_in_flight_requests_finish_and_refuses_new_ones(project: Pr
         b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body)
     )
     with project.serving() as base_url:
+        health = http_get(f"{base_url}/health")
+        ready = http_get(f"{base_url}/ready")
+        items = http_get(f"{base_url}/api/v1/items")
+        headers = raw_request(base_url, b"GET /health HTTP/1.1\r\nHost: test\r\n\r\n").lower()
+
         assert project.server is not None
         in_flight = socket.create_connection(address(base_url), timeout=30)
         in_flight.sendall(head + body[:4])  # the app is now waiting for the rest of the body
@@ -118,9 +98,26 @@ def test_sigterm_lets_in_flight_requests_finish_and_refuses_new_ones(project: Pr
             response += chunk
         in_flight.close()
     # `serving` has checked the exit status: 0.
+    assert health == (200, b'{"status":"ok"}')
+    assert ready[0] == 200, ready
+    assert json.loads(ready[1])["status"] == "ready"
+    assert items[0] == 200, items
+    assert b"\r\nserver:" not in headers, "the server announces itself"
+    assert b"\r\nx-content-type-options: nosniff" in headers
     assert refused, "new connections were still accepted after SIGTERM"
     assert response.startswith(b"HTTP/1.1 201"), response[:200]
     assert "Pools closed" in project.server_output
+
+
+def raw_request(base_url: str, request: bytes) -> bytes:
+    with socket.create_connection(address(base_url), timeout=10) as connection:
+        connection.sendall(request)
+        return connection.recv(65536)
+
+
+def address(base_url: str) -> tuple[str, int]:
+    parts = urlsplit(base_url)
+    return parts.hostname or "127.0.0.1", parts.port or 80
 
 
 def wait_until_refused(target: tuple[str, int], timeout: float = 10) -> bool:
