@@ -7,6 +7,7 @@ which render their models without a daemon or an API server.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import secrets
@@ -21,6 +22,9 @@ import yaml
 
 from tests.project import Project, run
 
+# Verdicts of deterministic tools, by command and the content of what they read.
+_VERDICTS: dict[tuple[str, ...], str] = {}
+
 MIGRATE_COMMAND = ["alembic", "upgrade", "head"]
 
 
@@ -29,6 +33,22 @@ def tool(name: str) -> str:
     path = Path(sys.executable).parent / name
     assert path.is_file(), f"{name} is missing from {path.parent}: `uv sync` installs it"
     return str(path)
+
+
+def run_once(
+    command: list[str], cwd: Path, inputs: list[Path], env: dict[str, str] | None = None
+) -> str:
+    """The output of a deterministic tool, run once per distinct input in this test worker.
+
+    Many combinations generate byte-identical deployment files (GZip and CORS do not
+    touch them); their verdict is the same, so it is computed once. A failure is not
+    remembered: every combination with the failing file fails.
+    """
+    contents = [hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(inputs)]
+    key = (*command, *contents, json.dumps(env or {}, sort_keys=True))
+    if key not in _VERDICTS:
+        _VERDICTS[key] = run(command, cwd=cwd, env=env).stdout
+    return _VERDICTS[key]
 
 
 # ---------------------------------------------------------------- Dockerfile
@@ -205,19 +225,24 @@ def build_context(root: Path, destination: Path) -> list[str]:
 
 def compose_model(project: Project, env: dict[str, str] | None = None) -> dict[str, Any]:
     """The Compose model as `docker compose config` resolves it (anchors, defaults)."""
-    result = run(
+    output = run_once(
         [tool("docker-compose"), "--file", "compose.yaml", "config", "--format", "json"],
         cwd=project.root,
+        inputs=[project.root / "compose.yaml"],
         env=env,
     )
-    model: dict[str, Any] = json.loads(result.stdout)
+    model: dict[str, Any] = json.loads(output)
     return model
 
 
 def kustomize(project: Project) -> list[dict[str, Any]]:
     """The objects `kubectl apply -k deploy/k8s` would send to the cluster."""
-    result = run([tool("kubectl"), "kustomize", "deploy/k8s"], cwd=project.root)
-    return [document for document in yaml.safe_load_all(result.stdout) if document]
+    output = run_once(
+        [tool("kubectl"), "kustomize", "deploy/k8s"],
+        cwd=project.root,
+        inputs=sorted((project.root / "deploy" / "k8s").iterdir()),
+    )
+    return [document for document in yaml.safe_load_all(output) if document]
 
 
 def find(objects: list[dict[str, Any]], kind: str, name: str | None = None) -> list[dict[str, Any]]:

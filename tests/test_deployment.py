@@ -34,12 +34,13 @@ from tests.deployment import (
     kustomize,
     only,
     pod_spec,
+    run_once,
     simulate_image,
     stage_env,
     stages,
     tool,
 )
-from tests.project import PRODUCTION_COMMAND, Project, clean_environment, http_get, run
+from tests.project import PRODUCTION_COMMAND, Project, clean_environment, http_get
 
 WORKFLOW = ".github/workflows/ci.yml"
 KUBERNETES_VERSIONS = ["1.30.0", "1.37.0"]  # the oldest and newest this schema set covers
@@ -89,7 +90,7 @@ def run_lines(job: dict[str, Any]) -> list[str]:
 
 
 def test_workflow_passes_actionlint_and_shellcheck(project: Project) -> None:
-    result = run(
+    output = run_once(
         [
             tool("actionlint"),
             "-no-color",
@@ -100,14 +101,16 @@ def test_workflow_passes_actionlint_and_shellcheck(project: Project) -> None:
             WORKFLOW,
         ],
         cwd=project.root,
+        inputs=[project.root / WORKFLOW],
     )
-    assert result.stdout == ""
+    assert output == ""
 
 
 def test_workflow_matches_the_github_workflow_schema(project: Project) -> None:
-    run(
+    run_once(
         [tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", WORKFLOW],
         cwd=project.root,
+        inputs=[project.root / WORKFLOW],
     )
 
 
@@ -190,11 +193,12 @@ def test_projects_without_docker_have_no_deployment_files_nor_mention_them(
 
 @pytest.mark.requires(use_docker=True)
 def test_dockerfile_passes_hadolint(project: Project) -> None:
-    result = run(
+    output = run_once(
         [tool("hadolint"), "--no-color", "--failure-threshold", "style", "Dockerfile"],
         cwd=project.root,
+        inputs=[project.root / "Dockerfile"],
     )
-    assert result.stdout == ""
+    assert output == ""
 
 
 @pytest.mark.requires(use_docker=True)
@@ -291,9 +295,10 @@ def test_image_contents_serve_health_and_ready_with_the_dockerfile_command(
 
 @pytest.mark.requires(use_docker=True)
 def test_compose_file_matches_the_compose_specification(project: Project) -> None:
-    run(
+    run_once(
         [tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", "compose.yaml"],
         cwd=project.root,
+        inputs=[project.root / "compose.yaml"],
     )
 
 
@@ -471,9 +476,10 @@ def test_kubernetes_manifests_validate_against_the_api_schemas(
     rendered = tmp_path / "rendered.yaml"
     rendered.write_text(yaml.safe_dump_all(kustomize(project)))
     for version in KUBERNETES_VERSIONS:
-        run(
-            [tool("kubernetes-validate"), "--strict", "--quiet", "-k", version, str(rendered)],
-            cwd=project.root,
+        run_once(
+            [tool("kubernetes-validate"), "--strict", "--quiet", "-k", version, "rendered.yaml"],
+            cwd=tmp_path,
+            inputs=[rendered],
         )
 
 

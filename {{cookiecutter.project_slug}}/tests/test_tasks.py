@@ -1,6 +1,10 @@
 """Background tasks on a real Celery worker and broker; data is committed, then removed."""
 
 import asyncio
+import os
+import subprocess
+import sys
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -8,9 +12,11 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
+from redis import Redis
 from sqlalchemy import delete
 
 from {{ cookiecutter.__package_name }}.celery_app import RetryingTask, celery_app
+from {{ cookiecutter.__package_name }}.core.config import Settings
 from {{ cookiecutter.__package_name }}.models import Category, CategoryStats, Item
 from {{ cookiecutter.__package_name }}.tasks import refresh_category_stats
 from tests.conftest import ClientFactory
@@ -33,6 +39,16 @@ def flaky(key: str, failures: int) -> int:
 @celery_app.task(name="tests.broken")
 def broken() -> None:
     raise ValueError("a bug, not worth retrying")
+
+
+@celery_app.task(name="tests.slow_mark", base=RetryingTask)
+def slow_mark(key: str, seconds: float) -> int:
+    """Counts its starts, works a while, then marks the work done (idempotently: a SET)."""
+    redis = Redis.from_url(celery_app.conf.broker_read_url or celery_app.conf.broker_url)
+    starts = redis.incr(f"{key}:starts")
+    time.sleep(seconds)
+    redis.set(f"{key}:done", "1")
+    return int(starts)
 
 
 async def wait_for_task(client: AsyncClient, task_id: str) -> dict[str, Any]:
@@ -165,3 +181,48 @@ async def test_enqueueing_works_again_once_the_broker_is_back(
 
     assert accepted.status_code == 202
     assert (await wait_for_task(committed, accepted.json()["task_id"]))["state"] == "SUCCESS"
+
+
+def test_a_task_whose_worker_is_killed_is_redelivered_and_completes_once(
+    settings: Settings,
+) -> None:
+    """Late acks: SIGKILL mid-task, and the task runs again on the next worker."""
+    broker = celery_app.conf.broker_read_url
+    queue = f"test-kill-{os.getpid()}-{time.monotonic_ns()}"
+    key = f"{queue}:mark"
+    environment = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "CELERY_BROKER_URL": broker,
+        "CELERY_RESULT_BACKEND": broker,
+        "CELERY_QUEUE": queue,
+        # Redelivery of a dead worker's task waits for this; short in a test.
+        "CELERY_VISIBILITY_TIMEOUT_SECONDS": "2",
+    }
+    worker = [
+        sys.executable, "-m", "celery", "--app", "{{ cookiecutter.__package_name }}.celery_app",
+        "worker", "--pool", "solo", "--include", "tests.test_tasks", "--loglevel", "WARNING",
+    ]  # fmt: skip
+    redis = Redis.from_url(broker)
+    result = slow_mark.apply_async((key, 1.0), queue=queue)
+    first = subprocess.Popen(worker, env=environment)
+    second = None
+    try:
+        deadline = time.monotonic() + 60
+        while not redis.get(f"{key}:starts"):
+            assert time.monotonic() < deadline, "the first worker never started the task"
+            time.sleep(0.1)
+        first.kill()  # SIGKILL: no chance to hand the task back
+        first.wait()
+        second = subprocess.Popen(worker, env=environment)
+        starts = result.get(timeout=60)
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
+        done = redis.get(f"{key}:done")
+        redis.delete(f"{key}:starts", f"{key}:done")
+
+    assert starts == 2, "the task was not redelivered after its worker died"
+    assert done == b"1"
