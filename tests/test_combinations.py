@@ -57,6 +57,21 @@ def test_unchosen_options_leave_no_trace(project: Project) -> None:
     )
 
 
+def test_secrets_stay_out_of_git_and_the_example_holds_none(project: Project) -> None:
+    ignored = (project.root / ".gitignore").read_text().splitlines()
+    example = dict(
+        line.split("=", 1)
+        for line in (project.root / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    assert ".env" in ignored
+    assert example["SECRET_KEY"] == "change-me"
+    for name, value in example.items():
+        if "URL" in name:
+            # Local development services, never a real password.
+            assert "@" not in value or value.split("://", 1)[1].split("@")[0].count(":") == 0, name
+
+
 def test_ruff_check_and_format_pass(project: Project) -> None:
     project.tool("ruff", "check", ".")
     project.tool("ruff", "format", "--check", ".")

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     database_pool_timeout: float = Field(default=10.0, gt=0)
 {% else %}
     database_url: str = "sqlite+aiosqlite:///./{{ cookiecutter.__package_name }}.db"
+    # Connections per worker process; requests beyond wait for one (SQLite has one writer anyway).
+    database_pool_size: int = Field(default=8, ge=1)
     # How long a writer waits for SQLite's lock before giving up.
     database_busy_timeout_ms: int = Field(default=5000, ge=0)
 {% endif %}

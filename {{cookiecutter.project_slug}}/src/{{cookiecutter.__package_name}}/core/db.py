@@ -35,7 +35,14 @@ def create_engine(settings: Settings) -> AsyncEngine:
 {% else %}
 def create_engine(settings: Settings) -> AsyncEngine:
     """SQLite through aiosqlite, with WAL and foreign keys on every connection."""
-    engine = create_async_engine(settings.database_url, echo=settings.database_echo)
+    # A fixed pool: each aiosqlite connection is a thread, and opening one costs four
+    # PRAGMAs; overflow connections would be opened and closed under every burst.
+    engine = create_async_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=0,
+        echo=settings.database_echo,
+    )
     busy_timeout_ms = settings.database_busy_timeout_ms
 
     @event.listens_for(engine.sync_engine, "connect")
