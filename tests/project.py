@@ -213,19 +213,24 @@ class Project:
             wait_until_serving(process, f"{base_url}/health")
             yield base_url
         finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        output = process.stdout.read() if process.stdout else ""
+            output = stop(process, timeout=30)
         self.server_output = output
         if process.returncode != 0:
             raise CommandFailed(
                 f"{command} exited {process.returncode} after SIGTERM:\n{output[-8000:]}"
             )
+
+
+def stop(process: subprocess.Popen[str], timeout: float) -> str:
+    """SIGTERM, then SIGKILL if it has not exited within `timeout`; returns its output."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    return process.stdout.read() if process.stdout else ""
 
 
 def wait_until_serving(process: subprocess.Popen[str], url: str, timeout: float = 60) -> None:

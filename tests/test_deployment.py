@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 import socket
 import subprocess
 import time
@@ -40,7 +39,7 @@ from tests.deployment import (
     stages,
     tool,
 )
-from tests.project import PRODUCTION_COMMAND, Project, clean_environment, http_get
+from tests.project import PRODUCTION_COMMAND, Project, clean_environment, http_get, stop
 
 WORKFLOW = ".github/workflows/ci.yml"
 KUBERNETES_VERSIONS = ["1.30.0", "1.37.0"]  # the oldest and newest this schema set covers
@@ -425,14 +424,7 @@ def test_worker_from_the_image_passes_its_health_checks_and_stops_cleanly(
                 assert time.monotonic() < deadline, f"{check}: {ping.stdout}{ping.stderr}"
                 time.sleep(1)
     finally:
-        if worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-        output = worker.stdout.read() if worker.stdout else ""
+        output = stop(worker, timeout=60)
     assert worker.returncode == 0, output[-8000:]
 
 

@@ -208,3 +208,11 @@ def celery_worker(celery_for_tests: Celery) -> Iterator[None]:
     with start_worker(celery_for_tests, pool="solo", perform_ping_check=False, loglevel="WARNING"):
         yield
 {% endif %}
+
+
+async def create_item(client: AsyncClient, **fields: Any) -> dict[str, Any]:
+    """POST an item (a valid one unless `fields` say otherwise) and return it."""
+    response = await client.post("/api/v1/items", json={"name": "Widget", "price": 9.5, **fields})
+    assert response.status_code == 201, response.text
+    item: dict[str, Any] = response.json()
+    return item

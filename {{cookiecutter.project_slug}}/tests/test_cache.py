@@ -2,7 +2,6 @@
 
 import asyncio
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -13,17 +12,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from {{ cookiecutter.__package_name }}.api.deps import SessionFactory, get_reader_factory
 from {{ cookiecutter.__package_name }}.cache import ResponseCache
 from {{ cookiecutter.__package_name }}.core.config import Settings
-from tests.conftest import ClientFactory
+from tests.conftest import ClientFactory, create_item
 from tests.tcp_proxy import TcpProxy
 
 ITEMS = "/api/v1/items"
-
-
-async def create_item(client: AsyncClient, **fields: Any) -> dict[str, Any]:
-    response = await client.post(ITEMS, json={"name": "Widget", "price": 2, **fields})
-    assert response.status_code == 201, response.text
-    item: dict[str, Any] = response.json()
-    return item
 
 
 async def test_the_second_read_is_a_hit_with_the_same_body(client: AsyncClient) -> None:

@@ -1,17 +1,11 @@
 import logging
-from typing import Any
 
 import pytest
 from httpx import AsyncClient
 
+from tests.conftest import create_item
+
 ITEMS = "/api/v1/items"
-
-
-async def create_item(client: AsyncClient, **fields: Any) -> dict[str, Any]:
-    response = await client.post(ITEMS, json={"name": "Widget", "price": 9.5, **fields})
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 async def test_create_returns_the_stored_item(client: AsyncClient) -> None:
