@@ -184,18 +184,23 @@ class Run:
                 self.app_env[app.name].update(plan.SERVICE_ENV)
                 self.app_env[app.name].update(pair.split("=", 1) for pair in self.args.env)
 
+    def launch(self, app: App) -> tuple[Server, float]:
+        """Start one app as configured; it is stopped at the end of the run at the latest."""
+        server, seconds = servers.start(
+            self.projects[app.build],
+            app,
+            cpu=self.server_cpu,
+            log_dir=self.log_dir,
+            env=self.app_env[app.name],
+        )
+        self.cleanup.callback(servers.stop, server)
+        return server, seconds
+
     def start_servers(self) -> list[str]:
         """Every app up and answering; returns the run's context lines for the report."""
         for app in plan.APPS:
             say(f"starting {app.name}")
-            server, _ = servers.start(
-                self.projects[app.build],
-                app,
-                cpu=self.server_cpu,
-                log_dir=self.log_dir,
-                env=self.app_env[app.name],
-            )
-            self.cleanup.callback(servers.stop, server)
+            server, _ = self.launch(app)
             self.running[app.name] = server
             self.workers_seen[app.name].update(servers.worker_pids(server))
         return describe(
@@ -247,14 +252,7 @@ class Run:
         for number in range(1, self.args.cold_starts + 1):
             say(f"cold starts {number}/{self.args.cold_starts}")
             for app in rotated(plan.COLD_START_APPS, number):
-                server, seconds = servers.start(
-                    self.projects[app.build],
-                    app,
-                    cpu=self.server_cpu,
-                    log_dir=self.log_dir,
-                    env=self.app_env[app.name],
-                )
-                self.cleanup.callback(servers.stop, server)
+                server, seconds = self.launch(app)
                 servers.stop(server)
                 self.findings.cold_starts.setdefault(app.name, []).append(seconds)
 
