@@ -6,7 +6,11 @@ the table models are never exposed directly.
 
 {% if cookiecutter.use_celery %}
 from datetime import datetime
+{% endif %}
+from typing import Annotated
 
+from pydantic import StringConstraints
+{% if cookiecutter.use_celery %}
 from sqlalchemy import DateTime
 {% endif %}
 from sqlmodel import Field, Relationship, SQLModel
@@ -22,15 +26,17 @@ SQLModel.metadata.naming_convention = {
 
 # Bounds that keep identifiers inside a 32-bit integer column on every database.
 ID_MAX = 2**31 - 1
+# Text without NUL characters, which PostgreSQL cannot store: refused with a 422, not a 500.
+Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
 
 
 class CategoryBase(SQLModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: Text = Field(min_length=1, max_length=100)
 
 
 class Category(CategoryBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(min_length=1, max_length=100, unique=True)
+    name: Text = Field(min_length=1, max_length=100, unique=True)
     items: list["Item"] = Relationship(back_populates="category")
 
 
@@ -43,8 +49,8 @@ class CategoryRead(CategoryBase):
 
 
 class ItemBase(SQLModel):
-    name: str = Field(min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=2000)
+    name: Text = Field(min_length=1, max_length=200)
+    description: Text | None = Field(default=None, max_length=2000)
     price: float = Field(gt=0, le=1_000_000_000)
     category_id: int | None = Field(default=None, ge=1, le=ID_MAX, foreign_key="category.id")
 
@@ -60,8 +66,8 @@ class ItemCreate(ItemBase):
 
 
 class ItemUpdate(SQLModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=2000)
+    name: Text | None = Field(default=None, min_length=1, max_length=200)
+    description: Text | None = Field(default=None, max_length=2000)
     price: float | None = Field(default=None, gt=0, le=1_000_000_000)
     category_id: int | None = Field(default=None, ge=1, le=ID_MAX)
 

@@ -70,6 +70,7 @@ async def test_invalid_input_is_422_with_the_field_named(client: AsyncClient) ->
         ({"name": "", "price": 1}, ["body", "name"]),
         ({"price": 1}, ["body", "name"]),
         ({"name": "x", "price": "cheap"}, ["body", "price"]),
+        ({"name": "nul\u0000byte", "price": 1}, ["body", "name"]),
     ]
     for payload, location in cases:
         response = await client.post(ITEMS, json=payload)
