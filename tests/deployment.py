@@ -225,13 +225,13 @@ def build_context(root: Path, destination: Path) -> list[str]:
 
 def compose_model(project: Project, env: dict[str, str] | None = None) -> dict[str, Any]:
     """The Compose model as `docker compose config` resolves it (anchors, defaults)."""
-    output = run_once(
+    # Not `run_once`: the model names the project's own directory.
+    result = run(
         [tool("docker-compose"), "--file", "compose.yaml", "config", "--format", "json"],
         cwd=project.root,
-        inputs=[project.root / "compose.yaml"],
         env=env,
     )
-    model: dict[str, Any] = json.loads(output)
+    model: dict[str, Any] = json.loads(result.stdout)
     return model
 
 

@@ -188,7 +188,7 @@ class Project:
             if path.is_file() and not skip.intersection(path.relative_to(self.root).parts):
                 if path.suffix in {".db", ".lock"} or path.name.endswith((".db-wal", ".db-shm")):
                     continue
-                if path == self.root / ANSWERS_FILE:
+                if path == self.root / ANSWERS_FILE or not is_text(path):
                     continue
                 yield path
 
@@ -219,6 +219,15 @@ class Project:
             raise CommandFailed(
                 f"{command} exited {process.returncode} after SIGTERM:\n{output[-8000:]}"
             )
+
+
+def is_text(path: Path) -> bool:
+    """UTF-8 text; a tool's transient binary file (or one already gone) is not."""
+    try:
+        path.read_text()
+    except (UnicodeDecodeError, FileNotFoundError):
+        return False
+    return True
 
 
 def stop(process: subprocess.Popen[str], timeout: float) -> str:

@@ -44,6 +44,7 @@ from {{ cookiecutter.__package_name }}.celery_app import celery_app
 from {{ cookiecutter.__package_name }}.core.config import Settings
 from {{ cookiecutter.__package_name }}.main import create_app
 {% if cookiecutter.use_celery %}
+
 from tests.tcp_proxy import TcpProxy
 {% endif %}
 

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from {{ cookiecutter.__package_name }}.api.deps import SessionFactory, get_reader_factory
 from {{ cookiecutter.__package_name }}.cache import ResponseCache
 from {{ cookiecutter.__package_name }}.core.config import Settings
+
 from tests.conftest import ClientFactory, create_item
 from tests.tcp_proxy import TcpProxy
 

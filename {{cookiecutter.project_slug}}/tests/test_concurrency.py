@@ -10,6 +10,7 @@ from httpx import AsyncClient
 from sqlalchemy import delete
 
 from {{ cookiecutter.__package_name }}.models import Category
+
 from tests.conftest import ClientFactory
 
 ITEMS = "/api/v1/items"

@@ -11,6 +11,7 @@ from tests.conftest import ClientFactory, alembic_config
 from sqlalchemy.engine import make_url
 
 from {{ cookiecutter.__package_name }}.core.config import Settings
+
 from tests.conftest import ClientFactory
 from tests.tcp_proxy import TcpProxy
 {% endif %}

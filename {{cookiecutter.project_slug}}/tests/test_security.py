@@ -7,6 +7,7 @@ from httpx import AsyncClient
 from pydantic import SecretStr, ValidationError
 
 from {{ cookiecutter.__package_name }}.core.config import Settings
+
 from tests.conftest import ClientFactory
 
 REAL_SECRET = SecretStr(secrets.token_urlsafe(32))

@@ -19,6 +19,7 @@ from {{ cookiecutter.__package_name }}.celery_app import RetryingTask, celery_ap
 from {{ cookiecutter.__package_name }}.core.config import Settings
 from {{ cookiecutter.__package_name }}.models import Category, CategoryStats, Item
 from {{ cookiecutter.__package_name }}.tasks import refresh_category_stats
+
 from tests.conftest import ClientFactory
 from tests.tcp_proxy import TcpProxy
 

@@ -2,6 +2,7 @@ import pytest
 from pydantic import ValidationError
 
 from {{ cookiecutter.__package_name }}.core.config import Settings
+
 from tests.conftest import ClientFactory
 
 ALLOWED = "https://app.example.com"

@@ -4,6 +4,7 @@ import asyncio
 from uuid import uuid4
 
 from {{ cookiecutter.__package_name }}.core.config import Settings
+
 from tests.conftest import ClientFactory
 
 
