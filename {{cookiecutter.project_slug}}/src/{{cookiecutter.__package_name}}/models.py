@@ -26,7 +26,7 @@ SQLModel.metadata.naming_convention = {
 
 # Bounds that keep identifiers inside a 32-bit integer column on every database.
 ID_MAX = 2**31 - 1
-# Text without NUL characters, which PostgreSQL cannot store: refused with a 422, not a 500.
+# Text without NUL characters: not every database can store them, so they are a 422, not a 500.
 Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
 
 
