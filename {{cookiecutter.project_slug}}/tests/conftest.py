@@ -4,48 +4,32 @@ Point TEST_DATABASE_URL at a database to run the suite against it; it is wiped.
 """
 
 import os
-{% if cookiecutter.use_celery %}
-from collections.abc import AsyncIterator, Callable, Iterator
-{% else %}
 from collections.abc import AsyncIterator, Callable
-{% endif %}
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
-{% if cookiecutter.use_celery %}
-from urllib.parse import urlsplit
-{% endif %}
-{% if cookiecutter.use_redis or cookiecutter.use_celery %}
+{% if cookiecutter.use_redis %}
 from uuid import uuid4
 {% endif %}
 
 import pytest
 from alembic import command
 from alembic.config import Config
-{% if cookiecutter.use_celery %}
-from celery import Celery
-from celery.contrib.testing.worker import start_worker
-{% endif %}
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-{% if cookiecutter.use_celery %}
-from {{ cookiecutter.__package_name }} import tasks
-{% endif %}
 from {{ cookiecutter.__package_name }}.api.deps import (
     SessionFactory,
     get_reader_factory,
     get_session_factory,
 )
-{% if cookiecutter.use_celery %}
-from {{ cookiecutter.__package_name }}.celery_app import celery_app
-{% endif %}
 from {{ cookiecutter.__package_name }}.core.config import Settings
 from {{ cookiecutter.__package_name }}.main import create_app
 {% if cookiecutter.use_celery %}
 
-from tests.tcp_proxy import TcpProxy
+# The Celery option's fixtures: a real broker and worker for every test that enqueues.
+pytest_plugins = ["tests.jobs.fixtures"]
 {% endif %}
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -76,22 +60,18 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-{% if cookiecutter.use_redis %}
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    """Real Redis from TEST_REDIS_URL, under a key prefix no other test run uses."""
     return Settings(
         environment="test",
         database_url=database_url,
+{% if cookiecutter.use_redis %}
+        # Real Redis from TEST_REDIS_URL, under a key prefix no other test run uses.
         redis_url=os.environ.get("TEST_REDIS_URL", "redis://localhost:6379/15"),
         redis_key_prefix=f"test:{uuid4().hex}:",
         rate_limit_enabled=False,
-    )
-{% else %}
-@pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
-    return Settings(environment="test", database_url=database_url)
 {% endif %}
+    )
 
 
 @pytest.fixture(scope="session")
@@ -169,46 +149,6 @@ def client_for(settings: Settings) -> ClientFactory:
             yield client
 
     return client_for
-{% if cookiecutter.use_celery %}
-
-
-@pytest.fixture(scope="session")
-def broker_proxy() -> Iterator[TcpProxy]:
-    """Publishers reach the broker through this proxy, so a test can take it away."""
-    broker = urlsplit(os.environ.get("TEST_REDIS_URL", "redis://localhost:6379/15"))
-    with TcpProxy(broker.hostname or "localhost", broker.port or 6379) as proxy:
-        yield proxy
-
-
-@pytest.fixture(scope="session", autouse=True)
-def celery_for_tests(settings: Settings, broker_proxy: TcpProxy) -> Iterator[Celery]:
-    """The real broker (Redis from TEST_REDIS_URL), on a queue no other test run reads.
-
-    The worker reads from the broker directly; the app publishes through
-    `broker_proxy`. Tasks reach the test database through `tasks.get_settings`.
-    """
-    broker = os.environ.get("TEST_REDIS_URL", "redis://localhost:6379/15")
-    netloc = urlsplit(broker).netloc
-    celery_app.conf.update(
-        broker_url=broker,
-        broker_read_url=broker,
-        broker_write_url=broker.replace(netloc, f"127.0.0.1:{broker_proxy.port}", 1),
-        result_backend=broker,
-        task_default_queue=f"test-{uuid4().hex}",
-    )
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(tasks, "get_settings", lambda: settings)
-        tasks.engine.cache_clear()
-        yield celery_app
-        tasks.engine().dispose()
-
-
-@pytest.fixture(scope="session")
-def celery_worker(celery_for_tests: Celery) -> Iterator[None]:
-    """A real worker, in a thread of the test process, consuming from the real broker."""
-    with start_worker(celery_for_tests, pool="solo", perform_ping_check=False, loglevel="WARNING"):
-        yield
-{% endif %}
 
 
 async def create_item(client: AsyncClient, **fields: Any) -> dict[str, Any]:

@@ -21,10 +21,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
 {% if cookiecutter.use_celery %}
-from {{ cookiecutter.__package_name }}.celery_app import celery_app
+from {{ cookiecutter.__package_name }}.jobs.app import celery_app
 {% endif %}
 from {{ cookiecutter.__package_name }}.core.config import Settings
 from {{ cookiecutter.__package_name }}.main import create_app
+
+pytestmark = pytest.mark.heavy
 
 schema = schemathesis.openapi.from_dict(create_app(Settings(environment="test")).openapi())
 

@@ -13,6 +13,8 @@ from {{ cookiecutter.__package_name }}.models import Category
 
 from tests.conftest import ClientFactory
 
+pytestmark = pytest.mark.heavy
+
 ITEMS = "/api/v1/items"
 
 
@@ -70,3 +72,27 @@ async def test_a_unique_clash_under_concurrency_is_one_201_and_the_rest_409(
     finally:
         async with app.state.engine.begin() as connection:
             await connection.execute(delete(Category).where(Category.name == "contested"))  # type: ignore[arg-type]
+
+
+async def test_updates_racing_a_delete_get_200_or_404_never_a_500(committed: AsyncClient) -> None:
+    for round_ in range(5):
+        item = (await committed.post(ITEMS, json={"name": f"doomed {round_}", "price": 1})).json()
+        url = f"{ITEMS}/{item['id']}"
+        responses = await asyncio.gather(
+            *(committed.patch(url, json={"name": f"edit {n}"}) for n in range(10)),
+            committed.delete(url),
+            *(committed.patch(url, json={"price": n + 1}) for n in range(10)),
+        )
+        statuses = [response.status_code for response in responses]
+        assert set(statuses) <= {200, 204, 404}, statuses
+        assert statuses.count(204) == 1
+        assert (await committed.get(url)).status_code == 404
+
+
+async def test_of_two_racing_deletes_one_wins_and_the_other_is_404(committed: AsyncClient) -> None:
+    for round_ in range(5):
+        item = (await committed.post(ITEMS, json={"name": f"twice {round_}", "price": 1})).json()
+        url = f"{ITEMS}/{item['id']}"
+        first, second = await asyncio.gather(committed.delete(url), committed.delete(url))
+
+        assert sorted([first.status_code, second.status_code]) == [204, 404]

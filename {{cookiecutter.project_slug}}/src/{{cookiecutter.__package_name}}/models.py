@@ -4,15 +4,9 @@
 the table models are never exposed directly.
 """
 
-{% if cookiecutter.use_celery %}
-from datetime import datetime
-{% endif %}
 from typing import Annotated
 
 from pydantic import StringConstraints
-{% if cookiecutter.use_celery %}
-from sqlalchemy import DateTime
-{% endif %}
 from sqlmodel import Field, Relationship, SQLModel
 
 # Named constraints let later migrations drop or alter them by name.
@@ -66,9 +60,12 @@ class ItemCreate(ItemBase):
 
 
 class ItemUpdate(SQLModel):
-    name: Text | None = Field(default=None, min_length=1, max_length=200)
+    """Only the fields sent change. `name` and `price` may be left out but not set to
+    null (a 422); `description` and `category_id` may be null, which clears them."""
+
+    name: Text = Field(default=None, min_length=1, max_length=200)
     description: Text | None = Field(default=None, max_length=2000)
-    price: float | None = Field(default=None, gt=0, le=1_000_000_000)
+    price: float = Field(default=None, gt=0, le=1_000_000_000)
     category_id: int | None = Field(default=None, ge=1, le=ID_MAX)
 
 
@@ -78,21 +75,3 @@ class ItemRead(ItemBase):
 
 class CategoryReadWithItems(CategoryRead):
     items: list[ItemRead]
-{% if cookiecutter.use_celery %}
-
-
-class CategoryStats(SQLModel, table=True):
-    """Figures about a category, recomputed in the background (see `tasks.py`)."""
-
-    category_id: int = Field(foreign_key="category.id", primary_key=True)
-    item_count: int
-    average_price: float | None
-    refreshed_at: datetime = Field(sa_type=DateTime(timezone=True))
-
-
-class CategoryStatsRead(SQLModel):
-    category_id: int
-    item_count: int
-    average_price: float | None
-    refreshed_at: datetime
-{% endif %}

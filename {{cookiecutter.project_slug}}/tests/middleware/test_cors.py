@@ -1,5 +1,5 @@
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from {{ cookiecutter.__package_name }}.core.config import Settings
 
@@ -13,7 +13,7 @@ PREFLIGHT = {
 
 
 async def test_preflight_from_an_allowed_origin_passes(client_for: ClientFactory) -> None:
-    async with client_for(cors_origins=[ALLOWED]) as client:
+    async with client_for(cors_origins=ALLOWED) as client:
         response = await client.options("/api/v1/items", headers={"Origin": ALLOWED, **PREFLIGHT})
 
     assert response.status_code == 200
@@ -22,7 +22,7 @@ async def test_preflight_from_an_allowed_origin_passes(client_for: ClientFactory
 
 
 async def test_other_origins_get_no_cors_headers(client_for: ClientFactory) -> None:
-    async with client_for(cors_origins=[ALLOWED]) as client:
+    async with client_for(cors_origins=ALLOWED) as client:
         preflight = await client.options(
             "/api/v1/items", headers={"Origin": "https://evil.example", **PREFLIGHT}
         )
@@ -34,16 +34,19 @@ async def test_other_origins_get_no_cors_headers(client_for: ClientFactory) -> N
 
 def test_wildcard_with_credentials_is_refused() -> None:
     with pytest.raises(ValidationError, match="cannot be combined with CORS_ALLOW_CREDENTIALS"):
-        Settings(cors_origins=["*"], cors_allow_credentials=True)
+        Settings(cors_origins="*", cors_allow_credentials=True)
 
 
-@pytest.mark.parametrize(
-    "value",
-    [f"{ALLOWED}, https://admin.example.com", f'["{ALLOWED}", "https://admin.example.com"]'],
-)
-def test_origins_are_read_as_a_comma_list_or_json(
-    monkeypatch: pytest.MonkeyPatch, value: str
-) -> None:
-    monkeypatch.setenv("CORS_ORIGINS", value)
+def test_origins_are_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CORS_ORIGINS", f"{ALLOWED}, https://admin.example.com")
 
-    assert Settings().cors_origins == [ALLOWED, "https://admin.example.com"]
+    assert Settings().cors_origin_list == [ALLOWED, "https://admin.example.com"]
+
+
+def test_local_front_ends_are_allowed_in_development_only() -> None:
+    development = Settings(environment="development")
+    production = Settings(environment="production", secret_key=SecretStr("x" * 32))
+
+    assert "http://localhost:5173" in development.cors_origin_list
+    assert production.cors_origin_list == []
+    assert Settings(environment="development", cors_origins="").cors_origin_list == []

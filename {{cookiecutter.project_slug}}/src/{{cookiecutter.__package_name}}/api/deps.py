@@ -12,13 +12,14 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-{% if cookiecutter.use_redis %}
-from ..cache import ResponseCache
-{% endif %}
 from ..core.config import Settings
 {% if cookiecutter.database == "sqlite" %}
 from ..core.db import IMMEDIATE
 {% endif %}
+from .caching import ResponseCache
+
+# The largest page a list endpoint returns (in OpenAPI as the maximum of `limit`).
+PAGE_SIZE_MAX = 100
 
 SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
@@ -54,21 +55,18 @@ async def get_session(
             await session.connection(execution_options={IMMEDIATE: True})
 {% endif %}
         yield session
-{% if cookiecutter.use_redis %}
 
 
 async def get_cache(request: Request) -> ResponseCache:
+    """The response cache, or `NoCache` in a project without one."""
     cache: ResponseCache = request.app.state.cache
     return cache
-{% endif %}
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ReaderFactoryDep = Annotated[SessionFactory, Depends(get_reader_factory)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
-{% if cookiecutter.use_redis %}
 CacheDep = Annotated[ResponseCache, Depends(get_cache)]
-{% endif %}
 
 
 @dataclass(frozen=True)
@@ -78,12 +76,11 @@ class Page:
 
 
 async def get_page(
-    settings: SettingsDep,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 20,
+    limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Page:
-    """`limit`/`offset` query parameters, with `limit` capped by settings."""
-    return Page(limit=min(limit, settings.page_size_max), offset=offset)
+    """`limit`/`offset` query parameters; a `limit` above the maximum is a 422, as documented."""
+    return Page(limit=limit, offset=offset)
 
 
 PageDep = Annotated[Page, Depends(get_page)]

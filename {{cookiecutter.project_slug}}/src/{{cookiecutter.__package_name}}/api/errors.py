@@ -1,13 +1,9 @@
-"""Uniform error bodies: `{"detail": ..., "request_id": ...}` for every 4xx and 5xx.
-
-`detail` keeps FastAPI's usual shape (a message, or the list of validation errors
-for a 422); `request_id` is the id to quote when asking about a failed request.
-"""
+"""Exception handlers: every 4xx and 5xx in the shape of `core.error_body`."""
 
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.encoders import jsonable_encoder
@@ -18,7 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..core.logging import request_id_var
+from ..core.error_body import error_body
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +44,7 @@ def database_is_down(exc: Exception) -> bool:
 def error_response(
     status_code: int, detail: Any, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
-    body = {"detail": detail, "request_id": request_id_var.get()}
-    return JSONResponse(body, status_code=status_code, headers=headers)
+    return JSONResponse(error_body(detail), status_code=status_code, headers=headers)
 
 
 def allowed_methods(request: Request) -> str:
@@ -94,11 +89,42 @@ def described(status_code: int, description: str) -> dict[int | str, dict[str, A
     return {status_code: {"description": description}}
 
 
+Constraint = Literal["unique", "foreign_key", "not_null", "check", "unknown"]
+# SQLSTATE codes of integrity violations, and the messages of drivers that have none.
+SQLSTATES: dict[str, Constraint] = {
+    "23505": "unique",
+    "23503": "foreign_key",
+    "23502": "not_null",
+    "23514": "check",
+}
+MESSAGES: dict[str, Constraint] = {
+    "UNIQUE constraint failed": "unique",
+    "FOREIGN KEY constraint failed": "foreign_key",
+    "NOT NULL constraint failed": "not_null",
+    "CHECK constraint failed": "check",
+}
+
+
+def violated_constraint(error: IntegrityError) -> Constraint:
+    for cause in (error.orig, getattr(error.orig, "__cause__", None)):
+        if (code := getattr(cause, "sqlstate", None)) in SQLSTATES:
+            return SQLSTATES[code]
+    message = str(error.orig)
+    return next((kind for text, kind in MESSAGES.items() if text in message), "unknown")
+
+
 @asynccontextmanager
-async def conflict_on_integrity_error(session: AsyncSession, detail: str) -> AsyncIterator[None]:
-    """A unique or foreign-key violation is the client's conflict, not a server error."""
+async def conflicts(session: AsyncSession, **details: str) -> AsyncIterator[None]:
+    """Constraint violations the client caused become a 409 with the matching detail.
+
+    `details` maps a kind of constraint (`unique`, `foreign_key`) to its message; a
+    violation of any other kind is a bug and stays a 500.
+    """
     try:
         yield
-    except IntegrityError:
+    except IntegrityError as error:
         await session.rollback()
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=detail) from None
+        kind = violated_constraint(error)
+        if kind not in details:
+            raise
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=details[kind]) from None

@@ -1,23 +1,23 @@
 """Settings from the environment (and `.env`); `.env.example` lists every one."""
 
-{% if cookiecutter.use_cors %}
-import json
-{% endif %}
 from functools import lru_cache
-{% if cookiecutter.use_cors %}
-from typing import Annotated, Literal, Self
-
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-{% else %}
 from typing import Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-{% endif %}
 
 # Marks a value that must be replaced before going to production.
 PLACEHOLDER = "change-me"
+{% if cookiecutter.use_cors %}
+# Development servers of the common front-end tool chains (React, Vite, Angular).
+LOCAL_FRONTEND_ORIGINS = [
+    f"http://{host}:{port}" for host in ("localhost", "127.0.0.1") for port in (3000, 5173, 4200)
+]
+
+
+def comma_separated(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+{% endif %}
 
 
 class Settings(BaseSettings):
@@ -28,22 +28,26 @@ class Settings(BaseSettings):
 
 {% if cookiecutter.database == "postgres" %}
     database_url: str = "postgresql+asyncpg://postgres@localhost:5432/{{ cookiecutter.__package_name }}"
-    # Connections kept open per worker process, and how many more a burst may open.
+    # Connections per worker process, all kept open: no overflow connections opened and
+    # closed under every burst. Budget: workers x pool size <= PostgreSQL's max_connections
+    # minus what migrations, workers and admins need.
     database_pool_size: int = Field(default=10, ge=1)
-    database_max_overflow: int = Field(default=10, ge=0)
-    # A request waiting longer than this for a connection fails instead of queueing forever.
-    database_pool_timeout: float = Field(default=10.0, gt=0)
+    # A request waiting longer than this for a connection gets a 503 instead of queueing forever.
+    database_pool_timeout: float = Field(default=5.0, gt=0)
+    # A server that drops packets fails requests within these bounds instead of hanging them.
+    database_connect_timeout: float = Field(default=3.0, gt=0)
+    database_statement_timeout: float = Field(default=10.0, gt=0)
 {% else %}
     database_url: str = "sqlite+aiosqlite:///./{{ cookiecutter.__package_name }}.db"
     # Connections per worker process; requests beyond wait for one (SQLite has one writer anyway).
     database_pool_size: int = Field(default=8, ge=1)
+    # A request waiting longer than this for a connection gets a 503 instead of queueing forever.
+    database_pool_timeout: float = Field(default=5.0, gt=0)
     # How long a writer waits for SQLite's lock before giving up.
     database_busy_timeout_ms: int = Field(default=5000, ge=0)
 {% endif %}
     database_echo: bool = False
 
-    # Upper bound for `limit` on list endpoints.
-    page_size_max: int = Field(default=100, ge=1)
     # Larger request bodies are refused with 413 before they are read.
     max_request_body_bytes: int = Field(default=1_048_576, ge=1)
 
@@ -103,33 +107,35 @@ class Settings(BaseSettings):
 {% endif %}
 {% if cookiecutter.use_cors %}
 
-    # Comma-separated or a JSON list, e.g. CORS_ORIGINS=https://app.example.com,https://admin.example.com
-    cors_origins: Annotated[list[str], NoDecode] = []
-    cors_allow_methods: Annotated[list[str], NoDecode] = ["GET", "POST", "PATCH", "DELETE"]
-    cors_allow_headers: Annotated[list[str], NoDecode] = [
-        "Content-Type",
-        "Authorization",
-        "X-Request-ID",
-    ]
+    # Comma-separated, e.g. CORS_ORIGINS=https://app.example.com,https://admin.example.com;
+    # unset in development: the usual local front-end dev servers.
+    cors_origins: str | None = None
+    cors_allow_methods: str = "GET,POST,PATCH,DELETE"
+    cors_allow_headers: str = "Content-Type,Authorization,X-Request-ID"
     cors_allow_credentials: bool = False
-
-    @field_validator("cors_origins", "cors_allow_methods", "cors_allow_headers", mode="before")
-    @classmethod
-    def split_list(cls, value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        if value.strip().startswith("["):
-            return json.loads(value)
-        return [part.strip() for part in value.split(",") if part.strip()]
 
     @model_validator(mode="after")
     def refuse_wildcard_with_credentials(self) -> Self:
-        if self.cors_allow_credentials and "*" in self.cors_origins:
+        if self.cors_allow_credentials and "*" in self.cors_origin_list:
             raise ValueError(
                 "CORS_ORIGINS='*' cannot be combined with CORS_ALLOW_CREDENTIALS=true: browsers "
                 "refuse credentials for any origin. List the allowed origins instead."
             )
         return self
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        if self.cors_origins is None:
+            return LOCAL_FRONTEND_ORIGINS if self.environment == "development" else []
+        return comma_separated(self.cors_origins)
+
+    @property
+    def cors_method_list(self) -> list[str]:
+        return comma_separated(self.cors_allow_methods)
+
+    @property
+    def cors_header_list(self) -> list[str]:
+        return comma_separated(self.cors_allow_headers)
 {% endif %}
 
     @model_validator(mode="after")

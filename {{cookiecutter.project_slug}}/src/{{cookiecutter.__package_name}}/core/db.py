@@ -4,10 +4,10 @@
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import DBAPIConnection
+{% endif %}
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+{% if cookiecutter.database == "sqlite" %}
 from sqlalchemy.pool import ConnectionPoolEntry
-{% else %}
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 {% endif %}
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,31 +19,37 @@ IMMEDIATE = "sqlite_begin_immediate"
 {% endif %}
 
 
-{% if cookiecutter.database == "postgres" %}
 def create_engine(settings: Settings) -> AsyncEngine:
-    """Pooled asyncpg connections, sized and bounded by settings."""
-    return create_async_engine(
-        settings.database_url,
-        pool_size=settings.database_pool_size,
-        max_overflow=settings.database_max_overflow,
-        pool_timeout=settings.database_pool_timeout,
-        # No pre-ping: it costs a round trip per checkout. A connection found dead is
-        # invalidated with the whole pool, so after an outage the pool refills itself.
-        pool_recycle=1800,
-        echo=settings.database_echo,
-    )
-{% else %}
-def create_engine(settings: Settings) -> AsyncEngine:
-    """SQLite through aiosqlite, with WAL and foreign keys on every connection."""
-    # A fixed pool: each aiosqlite connection is a thread, and opening one costs four
-    # PRAGMAs; overflow connections would be opened and closed under every burst.
+    """A fixed pool of connections, sized and bounded by settings.
+
+    No overflow: connections opened and closed under every burst cost more than
+    waiting a moment for a pooled one, and the pool size is the connection budget.
+    """
     engine = create_async_engine(
         settings.database_url,
         pool_size=settings.database_pool_size,
         max_overflow=0,
+        pool_timeout=settings.database_pool_timeout,
         echo=settings.database_echo,
+{% if cookiecutter.database == "postgres" %}
+        connect_args={
+            "timeout": settings.database_connect_timeout,
+            "command_timeout": settings.database_statement_timeout,
+        },
+        # No pre-ping: it costs a round trip per checkout. A connection found dead is
+        # invalidated with the whole pool, so after an outage the pool refills itself.
+        pool_recycle=1800,
+{% endif %}
     )
-    busy_timeout_ms = settings.database_busy_timeout_ms
+{% if cookiecutter.database == "sqlite" %}
+    configure_sqlite(engine, settings.database_busy_timeout_ms)
+{% endif %}
+    return engine
+{% if cookiecutter.database == "sqlite" %}
+
+
+def configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+    """WAL, foreign keys and a busy timeout on every connection; writers queue."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def configure_connection(connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -64,8 +70,6 @@ def create_engine(settings: Settings) -> AsyncEngine:
         if options.get("isolation_level") == "AUTOCOMMIT":
             return  # single-statement reads need no transaction
         connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(IMMEDIATE) else "BEGIN")
-
-    return engine
 {% endif %}
 
 

@@ -26,26 +26,19 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 {% endif %}
 
-from ..core.config import Settings
 {% if cookiecutter.use_redis %}
-from ..core.redis import FailOpen
+from ..cache.rate_limit import RateLimitMiddleware
 {% endif %}
+from ..core.config import Settings
 from .body_limit import BodyLimitMiddleware
 {% if cookiecutter.use_gzip %}
 from .gzip import GZipMiddleware
 {% endif %}
 from .metrics import MetricsMiddleware
-{% if cookiecutter.use_redis %}
-from .rate_limit import RateLimitMiddleware
-{% endif %}
 from .request_context import RequestContextMiddleware
 
 
-{% if cookiecutter.use_redis %}
-def install_middleware(app: FastAPI, settings: Settings, redis_guard: FailOpen) -> None:
-{% else %}
 def install_middleware(app: FastAPI, settings: Settings) -> None:
-{% endif %}
     # `add_middleware` wraps what is already there, so add innermost first.
 {% if cookiecutter.use_gzip %}
     app.add_middleware(
@@ -61,16 +54,15 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
             limit=settings.rate_limit_requests,
             window=settings.rate_limit_window_seconds,
             prefix=settings.redis_key_prefix,
-            guard=redis_guard,
         )
 {% endif %}
 {% if cookiecutter.use_cors %}
-    if settings.cors_origins:
+    if settings.cors_origin_list:
         app.add_middleware(
             CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=settings.cors_allow_methods,
-            allow_headers=settings.cors_allow_headers,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=settings.cors_method_list,
+            allow_headers=settings.cors_header_list,
             allow_credentials=settings.cors_allow_credentials,
             expose_headers=["X-Request-ID", "X-Process-Time"],
             max_age=600,

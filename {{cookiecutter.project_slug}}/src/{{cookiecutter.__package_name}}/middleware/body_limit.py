@@ -8,7 +8,7 @@ passes the limit, so a client cannot make a worker buffer gigabytes.
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..core.logging import request_id_var
+from ..core.error_body import send_error
 
 # Methods that normally carry no body: their requests pass without any wrapping.
 BODILESS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
@@ -64,15 +64,5 @@ class BodyLimitMiddleware:
             await self.refuse(send)
 
     async def refuse(self, send: Send) -> None:
-        body = b'{"detail":"Request body larger than %d bytes","request_id":"%s"}' % (
-            self.max_bytes,
-            (request_id_var.get() or "").encode(),
-        )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        detail = f"Request body larger than {self.max_bytes} bytes"
+        await send_error(send, 413, detail, [(b"connection", b"close")])

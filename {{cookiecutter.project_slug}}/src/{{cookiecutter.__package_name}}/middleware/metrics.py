@@ -11,6 +11,8 @@ import time
 from prometheus_client import Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..api import PROBE_PATHS
+
 REQUESTS = Counter(
     "http_requests_total",
     "HTTP requests answered.",
@@ -28,9 +30,6 @@ IN_FLIGHT = Gauge(
     multiprocess_mode="livesum",
 )
 UNMATCHED = "<unmatched>"
-# Probes and scrapes arrive every few seconds from machines; counting them would
-# drown the traffic that matters and cost every probe a few file-backed updates.
-UNMEASURED_PATHS = frozenset({"/health", "/ready", "/metrics"})
 
 
 def route_template(scope: Scope) -> str:
@@ -40,11 +39,14 @@ def route_template(scope: Scope) -> str:
 
 
 class MetricsMiddleware:
+    """Probes and scrapes are not counted: they would drown the traffic that matters
+    and cost every probe a few file-backed updates."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in UNMEASURED_PATHS:
+        if scope["type"] != "http" or scope["path"] in PROBE_PATHS:
             await self.app(scope, receive, send)
             return
         status = 500

@@ -11,6 +11,7 @@ from uuid import uuid4
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..core.error_body import send_error
 from ..core.logging import request_id_var
 
 logger = logging.getLogger(__name__)
@@ -18,7 +19,6 @@ logger = logging.getLogger(__name__)
 REQUEST_ID_HEADER = b"x-request-id"
 # Ids from clients are echoed into headers and logs: accept only short, plain ones.
 SANE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
-INTERNAL_ERROR = b'{"detail":"Internal Server Error","request_id":"%s"}'
 
 
 def incoming_request_id(scope: Scope) -> str:
@@ -74,13 +74,6 @@ class RequestContextMiddleware:
             logger.exception("Unhandled error in %s %s", scope["method"], scope["path"])
             if response_started:
                 raise
-            await send_with_context(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [(b"content-type", b"application/json")],
-                }
-            )
-            await send({"type": "http.response.body", "body": INTERNAL_ERROR % request_id.encode()})
+            await send_error(send_with_context, 500, "Internal Server Error")
         finally:
             request_id_var.reset(token)

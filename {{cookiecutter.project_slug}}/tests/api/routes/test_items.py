@@ -3,6 +3,8 @@ import logging
 import pytest
 from httpx import AsyncClient
 
+from {{ cookiecutter.__package_name }}.models import ItemRead
+
 from tests.conftest import create_item
 
 ITEMS = "/api/v1/items"
@@ -97,3 +99,49 @@ async def test_creation_is_announced_in_the_background(
         item = await create_item(client, name="Announced")
 
     assert f"Item {item['id']} created: Announced" in caplog.messages
+
+
+@pytest.mark.parametrize("field", ["name", "price"])
+async def test_patch_refuses_null_for_a_required_field(client: AsyncClient, field: str) -> None:
+    item = await create_item(client)
+
+    response = await client.patch(f"{ITEMS}/{item['id']}", json={field: None})
+
+    assert response.status_code == 422
+    assert [error["loc"] for error in response.json()["detail"]] == [["body", field]]
+    assert (await client.get(f"{ITEMS}/{item['id']}")).json() == item
+
+
+async def test_patch_with_null_clears_an_optional_field(client: AsyncClient) -> None:
+    item = await create_item(client, description="to clear")
+
+    response = await client.patch(f"{ITEMS}/{item['id']}", json={"description": None})
+
+    assert response.status_code == 200
+    assert response.json() == {**item, "description": None}
+
+
+async def test_the_documented_page_size_maximum_is_the_one_enforced(client: AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    limit = next(
+        parameter
+        for parameter in schema["paths"][ITEMS]["get"]["parameters"]
+        if parameter["name"] == "limit"
+    )
+    maximum = limit["schema"]["maximum"]
+
+    assert (await client.get(ITEMS, params={"limit": maximum})).status_code == 200
+    assert (await client.get(ITEMS, params={"limit": maximum + 1})).status_code == 422
+
+
+async def test_every_field_survives_the_round_trip(client: AsyncClient) -> None:
+    """A field added to the model (and its migration) is written and read everywhere."""
+    category = (await client.post("/api/v1/categories", json={"name": "Round trip"})).json()
+    created = await create_item(client, description="all set", category_id=category["id"])
+    listed = (await client.get(ITEMS, params={"limit": 100})).json()
+
+    assert set(created) == set(ItemRead.model_fields)
+    assert (await client.get(f"{ITEMS}/{created['id']}")).json() == created
+    assert next(item for item in listed if item["id"] == created["id"]) == created
+    patched = (await client.patch(f"{ITEMS}/{created['id']}", json={})).json()
+    assert patched == created

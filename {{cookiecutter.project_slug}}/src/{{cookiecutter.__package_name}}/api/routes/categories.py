@@ -4,7 +4,7 @@ from ... import crud
 from ...models import CategoryCreate, CategoryRead, CategoryReadWithItems
 from .. import API_V1
 from ..deps import PageDep, SessionDep
-from ..errors import conflict_on_integrity_error, described
+from ..errors import conflicts, described
 
 router = APIRouter(prefix=f"{API_V1}/categories", tags=["categories"])
 
@@ -14,7 +14,7 @@ NAME_CONFLICT = described(status.HTTP_409_CONFLICT, NAME_TAKEN)
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=NAME_CONFLICT)
 async def create_category(session: SessionDep, data: CategoryCreate) -> CategoryRead:
-    async with conflict_on_integrity_error(session, NAME_TAKEN):
+    async with conflicts(session, unique=NAME_TAKEN):
         category = await crud.create_category(session, data)
     return CategoryRead.model_validate(category)
 

@@ -11,14 +11,14 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 {% if cookiecutter.use_celery %}
-from starlette.concurrency import run_in_threadpool
 
-from ...celery_app import celery_app
+from ...jobs.enqueue import broker_answers
 {% endif %}
 
 router = APIRouter(tags=["health"])
 
 CHECK_TIMEOUT_SECONDS = 2.0
+Check = Literal["ok", "failing"]
 
 
 class Health(BaseModel):
@@ -26,8 +26,9 @@ class Health(BaseModel):
 
 
 class Readiness(BaseModel):
-    status: Literal["ready", "unavailable"]
-    checks: dict[str, Literal["ok", "failing"]]
+    # degraded: serving, with an optional dependency (named in `checks`) failing.
+    status: Literal["ready", "degraded", "unavailable"]
+    checks: dict[str, Check]
 
 
 ALIVE = Health(status="ok").model_dump_json().encode()
@@ -60,22 +61,10 @@ async def _redis_answers(redis: Redis) -> bool:
         return False
     return True
 {% endif %}
-{% if cookiecutter.use_celery %}
 
 
-def _broker_connects() -> bool:
-    with celery_app.connection_for_write() as connection:
-        connection.ensure_connection(max_retries=1, timeout=int(CHECK_TIMEOUT_SECONDS))
-    return True
-
-
-async def _broker_answers() -> bool:
-    try:
-        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS * 2):
-            return await run_in_threadpool(_broker_connects)
-    except Exception:
-        return False
-{% endif %}
+def _check(answered: bool) -> Check:
+    return "ok" if answered else "failing"
 
 
 @router.get(
@@ -83,21 +72,23 @@ async def _broker_answers() -> bool:
     responses={status.HTTP_503_SERVICE_UNAVAILABLE: {"model": Readiness}},
 )
 async def ready(request: Request, response: Response) -> Readiness:
-    """Every dependency answers; a 503 names the ones that do not."""
+    """Ready while the database answers: without it nothing can be served.
+
+    Other dependencies only degrade the service (the cache falls back to the
+    database, only enqueueing needs the broker), so their failure is reported in
+    the body but keeps the replica in the load balancer: otherwise losing an
+    optional dependency would take every replica out at once.
+    """
     state = request.app.state
-    checks = {
-        "database": await _database_answers(state.engine),
+    checks = {"database": _check(await _database_answers(state.engine))}
 {% if cookiecutter.use_redis %}
-        "redis": await _redis_answers(state.redis),
+    checks["redis"] = _check(await _redis_answers(state.redis))
 {% endif %}
 {% if cookiecutter.use_celery %}
-        "broker": await _broker_answers(),
+    checks["broker"] = _check(await broker_answers(CHECK_TIMEOUT_SECONDS))
 {% endif %}
-    }
-    if all(checks.values()):
-        return Readiness(status="ready", checks=dict.fromkeys(checks, "ok"))
-    response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    return Readiness(
-        status="unavailable",
-        checks={name: "ok" if answered else "failing" for name, answered in checks.items()},
-    )
+    if checks["database"] == "failing":
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        return Readiness(status="unavailable", checks=checks)
+    degraded = "failing" in checks.values()
+    return Readiness(status="degraded" if degraded else "ready", checks=checks)

@@ -1,6 +1,6 @@
 """The Celery application: background work that must survive a crash or a deploy.
 
-Run a worker with `celery --app {{ cookiecutter.__package_name }}.celery_app worker --loglevel INFO`.
+Run a worker with `celery --app {{ cookiecutter.__package_name }}.jobs.app worker --loglevel INFO`.
 
 Delivery is at least once: a task is acknowledged only after it finished
 (`task_acks_late`), and a worker that dies mid-task gives it back to the queue
@@ -13,7 +13,7 @@ from typing import Any
 from celery import Celery, Task
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from .core.config import Settings, get_settings
+from ..core.config import Settings, get_settings
 
 
 class RetryingTask(Task[Any, Any]):

@@ -15,7 +15,7 @@ from httpx import AsyncClient
 from redis import Redis
 from sqlalchemy import delete
 
-from {{ cookiecutter.__package_name }}.celery_app import RetryingTask, celery_app
+from {{ cookiecutter.__package_name }}.jobs.app import RetryingTask, celery_app
 from {{ cookiecutter.__package_name }}.core.config import Settings
 from {{ cookiecutter.__package_name }}.models import Category, CategoryStats, Item
 from {{ cookiecutter.__package_name }}.tasks import refresh_category_stats
@@ -201,7 +201,7 @@ def test_a_task_whose_worker_is_killed_is_redelivered_and_completes_once(
         "CELERY_VISIBILITY_TIMEOUT_SECONDS": "2",
     }
     worker = [
-        sys.executable, "-m", "celery", "--app", "{{ cookiecutter.__package_name }}.celery_app",
+        sys.executable, "-m", "celery", "--app", "{{ cookiecutter.__package_name }}.jobs.app",
         "worker", "--pool", "solo", "--include", "tests.test_tasks", "--loglevel", "WARNING",
     ]  # fmt: skip
     redis = Redis.from_url(broker)

@@ -20,9 +20,9 @@ from sqlalchemy.engine import make_url
 {% endif %}
 from sqlmodel import Session, col
 
-from .celery_app import RetryingTask, celery_app
-from .core.config import get_settings
-from .models import CategoryStats, Item
+from .app import RetryingTask, celery_app
+from ..core.config import get_settings
+from ..models import CategoryStats, Item
 
 
 def sync_database_url(async_url: str) -> str:

@@ -10,8 +10,9 @@ from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..core.logging import request_id_var
-from ..core.redis import REDIS_UNAVAILABLE, FailOpen
+from ..api import PROBE_PATHS
+from ..core.error_body import send_error
+from .client import REDIS_UNAVAILABLE, FailOpen
 
 COUNT = """
 local count = redis.call('INCR', KEYS[1])
@@ -20,33 +21,35 @@ if count == 1 then
 end
 return {count, redis.call('TTL', KEYS[1])}
 """
-# Probes and scrapes must never be throttled.
-EXEMPT_PATHS = frozenset({"/health", "/ready", "/metrics"})
 
 
 class RateLimitMiddleware:
-    def __init__(
-        self, app: ASGIApp, *, limit: int, window: int, prefix: str, guard: FailOpen
-    ) -> None:
+    """Reads the pool and the fail-open guard from `app.state` (see `cache.open_cache`)."""
+
+    def __init__(self, app: ASGIApp, *, limit: int, window: int, prefix: str) -> None:
         self.app = app
         self.limit = limit
         self.window = window
         self.prefix = f"{prefix}ratelimit:"
-        self.guard = guard
         self.count: AsyncScript | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in EXEMPT_PATHS or not self.guard.available():
+        if scope["type"] != "http" or scope["path"] in PROBE_PATHS:
             await self.app(scope, receive, send)
             return
-        redis: Redis = scope["app"].state.redis
+        state = scope["app"].state
+        guard: FailOpen = state.redis_guard
+        if not guard.available():
+            await self.app(scope, receive, send)
+            return
+        redis: Redis = state.redis
         client = scope["client"][0] if scope.get("client") else "unknown"
         if self.count is None:
             self.count = redis.register_script(COUNT)
         try:
             count, ttl = await self.count(keys=[self.prefix + client], args=[self.window])
         except REDIS_UNAVAILABLE as error:
-            self.guard.failed("rate limit", error)
+            guard.failed("rate limit", error)
             await self.app(scope, receive, send)
             return
         reset = str(max(int(ttl), 0)).encode()
@@ -56,7 +59,7 @@ class RateLimitMiddleware:
             (b"ratelimit-reset", reset),
         ]
         if int(count) > self.limit:
-            await self.reject(send, [*headers, (b"retry-after", reset)])
+            await send_error(send, 429, "Too Many Requests", [*headers, (b"retry-after", reset)])
             return
 
         async def send_with_headers(message: Message) -> None:
@@ -65,17 +68,3 @@ class RateLimitMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-    @staticmethod
-    async def reject(send: Send, headers: list[tuple[bytes, bytes]]) -> None:
-        body = b'{"detail":"Too Many Requests","request_id":"%s"}' % (
-            (request_id_var.get() or "").encode()
-        )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 429,
-                "headers": [(b"content-type", b"application/json"), *headers],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})

@@ -12,12 +12,12 @@ commit. Every entry expires after CACHE_TTL_SECONDS, which bounds staleness when
 an invalidation is lost because Redis was unreachable at that moment.
 """
 
-from collections.abc import Awaitable, Callable
 from uuid import uuid4
 
 from redis.asyncio import Redis
 
-from .core.redis import REDIS_UNAVAILABLE, FailOpen
+from ..api.caching import Load, Served
+from .client import REDIS_UNAVAILABLE, FailOpen
 
 # One round trip for a lookup: the cached body (or nil) and the current version.
 READ = """
@@ -44,7 +44,13 @@ return 1
 VERSION_TTL_FACTOR = 4
 
 
-class ResponseCache:
+HIT = {"X-Cache": "hit"}
+MISS = {"X-Cache": "miss"}
+
+
+class RedisResponseCache:
+    """The `ResponseCache` of `api.caching`, in Redis."""
+
     def __init__(self, redis: Redis, *, prefix: str, ttl: int, guard: FailOpen) -> None:
         self.prefix = prefix
         self.ttl = ttl
@@ -59,9 +65,15 @@ class ResponseCache:
     def page_key(self, limit: int, offset: int) -> tuple[str, str]:
         return f"{self.prefix}items", f"{limit}:{offset}"
 
-    async def read_through(
-        self, key: tuple[str, str], load: Callable[[], Awaitable[bytes]]
-    ) -> tuple[bytes, bool]:
+    async def read_item(self, item_id: int, load: Load) -> Served:
+        body, hit = await self.read_through(self.item_key(item_id), load)
+        return body, HIT if hit else MISS
+
+    async def read_page(self, limit: int, offset: int, load: Load) -> Served:
+        body, hit = await self.read_through(self.page_key(limit, offset), load)
+        return body, HIT if hit else MISS
+
+    async def read_through(self, key: tuple[str, str], load: Load) -> tuple[bytes, bool]:
         """The cached body and True, or the loaded body and False."""
         name, field = key
         version = ""
@@ -91,10 +103,10 @@ class ResponseCache:
         except REDIS_UNAVAILABLE as error:
             self.guard.failed("invalidate", error)
 
-    async def invalidate_pages(self) -> None:
-        """After an item is created: every list page (they share one hash)."""
+    async def item_added(self) -> None:
+        """Every list page (they share one hash)."""
         await self.invalidate(self.page_key(0, 0))
 
-    async def invalidate_item(self, item_id: int) -> None:
-        """After a write to one item: its entry and every list page."""
+    async def item_changed(self, item_id: int) -> None:
+        """The item's entry and every list page."""
         await self.invalidate(self.item_key(item_id), self.page_key(0, 0))

@@ -7,8 +7,8 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from ...celery_app import celery_app
-from .. import API_V1
+from .app import celery_app
+from ..api import API_V1
 
 router = APIRouter(prefix=f"{API_V1}/tasks", tags=["tasks"])
 

@@ -1,0 +1,1 @@
+"""The Celery option: the worker application, its tasks, enqueueing and task status."""
