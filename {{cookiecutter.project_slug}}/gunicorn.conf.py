@@ -1,20 +1,36 @@
 """Production server: gunicorn supervising uvicorn workers.
 
-Every value can be overridden from the environment, so the same file serves a
-laptop, a container and a Kubernetes pod.
+Where to listen, how many workers and which proxies to trust come from the
+service's own settings (environment and `.env`), so `PORT=18080` in `.env` means
+the same to the server as to everything else; tuning knobs below are read from
+the environment.
 """
 
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from {{ cookiecutter.__package_name }}.core.config import get_settings
+
+try:
+    settings = get_settings()
+except ValidationError as error:
+    # One line an operator can act on, not a traceback through gunicorn's config loader.
+    reasons = "; ".join(
+        str(problem["msg"]).removeprefix("Value error, ") for problem in error.errors()
+    )
+    sys.exit(f"Configuration refused: {reasons}")
+
 wsgi_app = "{{ cookiecutter.__package_name }}.main:app"
-bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
+bind = f"{settings.host}:{settings.port}"
 # Async workers each use one core fully; more workers than cores only add memory.
-workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
-worker_class = "{{ cookiecutter.__package_name }}.server.Worker"
+workers = settings.web_concurrency or os.cpu_count() or 1
+worker_class = "{{ cookiecutter.__package_name }}.gunicorn_worker.Worker"
 # Recycle workers now and then so slow leaks cannot grow forever; jitter keeps
 # them from restarting all at once.
 # A restart drops the worker's connections and pauses it for a re-import, so not too often.
@@ -25,8 +41,8 @@ graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "30"))
 timeout = int(os.environ.get("WORKER_TIMEOUT", "60"))
 keepalive = int(os.environ.get("KEEPALIVE", "5"))
 # Trust X-Forwarded-* only from these addresses (the load balancer).
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
-accesslog = "-" if os.environ.get("ACCESS_LOG", "false").lower() == "true" else None
+forwarded_allow_ips = settings.forwarded_allow_ips
+accesslog = "-" if settings.access_log else None
 errorlog = "-"
 # Gunicorn's control socket lives in $HOME, which a container user may not have.
 control_socket_disable = True

@@ -6,7 +6,7 @@ import pytest
 from httpx import AsyncClient
 from pydantic import SecretStr, ValidationError
 
-from {{ cookiecutter.__package_name }}.core.config import Settings
+from {{ cookiecutter.__package_name }}.core.config import PLACEHOLDER, Settings
 
 from tests.conftest import ClientFactory
 
@@ -43,9 +43,16 @@ async def test_docs_are_off_in_production_unless_asked_for(
         assert (await client.get("/openapi.json")).status_code == 200
 
 
-def test_production_refuses_the_placeholder_secret(settings: Settings) -> None:
-    with pytest.raises(ValidationError, match="SECRET_KEY still holds the placeholder"):
-        Settings(environment="production", database_url=settings.database_url)
+@pytest.mark.parametrize(
+    "secret", [PLACEHOLDER, "", "x", "changeme", "CHANGE-ME", "a" * 64, "abab" * 16]
+)
+def test_production_refuses_a_weak_secret(settings: Settings, secret: str) -> None:
+    with pytest.raises(ValidationError, match="SECRET_KEY must be at least 32 random characters"):
+        Settings(
+            environment="production",
+            database_url=settings.database_url,
+            secret_key=SecretStr(secret),
+        )
 
 
 def test_production_refuses_debug(settings: Settings) -> None:

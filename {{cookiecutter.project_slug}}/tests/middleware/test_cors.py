@@ -1,3 +1,5 @@
+import secrets
+
 import pytest
 from pydantic import SecretStr, ValidationError
 
@@ -45,7 +47,7 @@ def test_origins_are_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_local_front_ends_are_allowed_in_development_only() -> None:
     development = Settings(environment="development")
-    production = Settings(environment="production", secret_key=SecretStr("x" * 32))
+    production = Settings(environment="production", secret_key=SecretStr(secrets.token_hex(32)))
 
     assert "http://localhost:5173" in development.cors_origin_list
     assert production.cors_origin_list == []

@@ -8,6 +8,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Marks a value that must be replaced before going to production.
 PLACEHOLDER = "change-me"
+# A secret shorter than this can be guessed; `openssl rand -hex 32` gives 64 characters.
+SECRET_KEY_MIN_LENGTH = 32
 {% if cookiecutter.use_cors %}
 # Development servers of the common front-end tool chains (React, Vite, Angular).
 LOCAL_FRONTEND_ORIGINS = [
@@ -51,7 +53,8 @@ class Settings(BaseSettings):
     # Larger request bodies are refused with 413 before they are read.
     max_request_body_bytes: int = Field(default=1_048_576, ge=1)
 
-    # Signs anything the service hands out (tokens, cookies); production refuses the placeholder.
+    # The key for anything the service signs (tokens, cookies); production refuses a
+    # short or repetitive one.
     secret_key: SecretStr = SecretStr(PLACEHOLDER)
     # Tracebacks in error pages; never in production.
     debug: bool = False
@@ -81,6 +84,7 @@ class Settings(BaseSettings):
 {% endif %}
 
 {% if cookiecutter.use_celery %}
+    # Both Redis; the results are read by the task status route.
     celery_broker_url: str = "redis://localhost:6379/1"
     celery_result_backend: str = "redis://localhost:6379/2"
     # The queue this service's tasks go to (and its workers read).
@@ -89,8 +93,25 @@ class Settings(BaseSettings):
     celery_soft_time_limit_seconds: int = Field(default=60, ge=1)
     celery_time_limit_seconds: int = Field(default=90, ge=1)
     celery_result_expires_seconds: int = Field(default=86_400, ge=60)
-    # Tasks of a worker that vanished are redelivered after this; keep it above the hard limit.
-    celery_visibility_timeout_seconds: int = Field(default=3600, ge=1)
+    # The tasks a vanished worker (SIGKILL, lost host) had taken go back to the queue after
+    # this long. It must outlast the longest a worker may hold a task: the hard limit, plus
+    # up to 60 s waiting for a retry. Unset: the hard limit + 90 s (180 s by default).
+    celery_visibility_timeout_seconds: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def refuse_visibility_below_the_time_limit(self) -> Self:
+        if self.celery_visibility_timeout_in_effect <= self.celery_time_limit_seconds:
+            raise ValueError(
+                "CELERY_VISIBILITY_TIMEOUT_SECONDS must exceed CELERY_TIME_LIMIT_SECONDS: a task "
+                "still running would be handed to a second worker."
+            )
+        return self
+
+    @property
+    def celery_visibility_timeout_in_effect(self) -> int:
+        if self.celery_visibility_timeout_seconds is not None:
+            return self.celery_visibility_timeout_seconds
+        return self.celery_time_limit_seconds + 90
 
 {% endif %}
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -99,6 +120,13 @@ class Settings(BaseSettings):
     # One log line per request (also read by gunicorn.conf.py).
     access_log: bool = False
     metrics_enabled: bool = True
+
+    # Read by gunicorn.conf.py: where the production server listens, its worker
+    # processes (unset: one per CPU) and the proxies whose X-Forwarded-* it trusts.
+    host: str = "0.0.0.0"  # noqa: S104
+    port: int = Field(default=8000, ge=1, le=65535)
+    web_concurrency: int | None = Field(default=None, ge=1)
+    forwarded_allow_ips: str = "127.0.0.1"
 {% if cookiecutter.use_gzip %}
 
     # Bodies smaller than this are sent as they are: compressing them costs more than it saves.
@@ -145,15 +173,14 @@ class Settings(BaseSettings):
         problems = []
         if self.debug:
             problems.append("DEBUG must be false")
-        secrets = {
-            "SECRET_KEY": self.secret_key.get_secret_value(),
-            "DATABASE_URL": self.database_url,
-        }
-        problems += [
-            f"{name} still holds the placeholder {PLACEHOLDER!r}"
-            for name, value in secrets.items()
-            if PLACEHOLDER in value
-        ]
+        secret = self.secret_key.get_secret_value()
+        if len(secret) < SECRET_KEY_MIN_LENGTH or len(set(secret)) < SECRET_KEY_MIN_LENGTH // 4:
+            problems.append(
+                f"SECRET_KEY must be at least {SECRET_KEY_MIN_LENGTH} random characters "
+                "(openssl rand -hex 32)"
+            )
+        if PLACEHOLDER in self.database_url:
+            problems.append(f"DATABASE_URL still holds the placeholder {PLACEHOLDER!r}")
         if problems:
             raise ValueError("Refusing to start in production: " + "; ".join(problems) + ".")
         return self

@@ -1,0 +1,43 @@
+"""The production server's configuration (gunicorn.conf.py) as an operator meets it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFIG = PROJECT_ROOT / "gunicorn.conf.py"
+SERVER_VARIABLES = {"HOST", "PORT", "WEB_CONCURRENCY", "ENVIRONMENT", "SECRET_KEY", "DEBUG"}
+
+
+def load_config(directory: Path, **environment: str) -> subprocess.CompletedProcess[str]:
+    """Evaluate gunicorn.conf.py as gunicorn does, from `directory` (where `.env` is read)."""
+    env = {key: value for key, value in os.environ.items() if key not in SERVER_VARIABLES}
+    script = f"import runpy; config = runpy.run_path({str(CONFIG)!r}); print(config['bind'])"
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=directory,
+        env={**env, **environment},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_server_listens_where_the_env_file_says(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("HOST=127.0.0.1\nPORT=18080\n")
+
+    result = load_config(tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "127.0.0.1:18080"
+
+
+def test_a_refused_production_configuration_is_one_clear_line(tmp_path: Path) -> None:
+    result = load_config(tmp_path, ENVIRONMENT="production", DEBUG="true")
+
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Configuration refused: Refusing to start in production: DEBUG must be false; "
+        "SECRET_KEY must be at least 32 random characters (openssl rand -hex 32)."
+    ]
