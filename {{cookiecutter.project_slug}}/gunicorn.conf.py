@@ -76,6 +76,17 @@ def on_exit(server: Any) -> None:
         shutil.rmtree(directory, ignore_errors=True)
 
 
+def when_ready(server: Any) -> None:
+    """With METRICS_PORT, every worker's samples are served there, off the application port."""
+    if settings.metrics_enabled and settings.metrics_port is not None:
+        from prometheus_client import CollectorRegistry, start_http_server
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        start_http_server(settings.metrics_port, addr=settings.host, registry=registry)
+
+
 def child_exit(server: Any, worker: Any) -> None:
     """Drop a finished worker's live gauges (in-flight requests) from the metrics."""
     from prometheus_client import multiprocess

@@ -17,6 +17,8 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
+        # While set, bytes are swallowed in both directions: a network dropping packets.
+        self.blackholed = threading.Event()
 
     def start(self) -> None:
         """Listen (again) on the same port, so clients reconnect to the same URL."""
@@ -33,6 +35,13 @@ class TcpProxy:
             for sock in self._open:
                 cut(sock)
             self._open.clear()
+
+    def blackhole(self) -> None:
+        """Keep every connection open but deliver nothing, as a partitioned network does."""
+        self.blackholed.set()
+
+    def heal(self) -> None:
+        self.blackholed.clear()
 
     def __enter__(self) -> "TcpProxy":
         self.start()
@@ -62,7 +71,8 @@ class TcpProxy:
     def _pipe(self, source: socket.socket, destination: socket.socket) -> None:
         try:
             while data := source.recv(65536):
-                destination.sendall(data)
+                if not self.blackholed.is_set():
+                    destination.sendall(data)
         except OSError:
             pass
         finally:

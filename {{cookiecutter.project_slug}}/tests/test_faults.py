@@ -1,8 +1,6 @@
 """The database goes away while the service runs: clear 503s, then recovery without a restart."""
 
-{% if cookiecutter.database == "sqlite" %}
 import asyncio
-{% endif %}
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -86,3 +84,26 @@ async def test_requests_get_a_clear_503_while_the_database_is_down_and_recover(
     assert ready.status_code == 503
     assert ready.json()["checks"]["database"] == "failing"
     assert after.status_code == 200
+{% if cookiecutter.database == "postgres" %}
+
+
+async def test_a_database_that_drops_packets_fails_requests_within_seconds(
+    settings: Settings, client_for: ClientFactory
+) -> None:
+    """Without connect and statement timeouts a partition hangs requests for its whole length."""
+    url = make_url(settings.database_url)
+    with TcpProxy(url.host or "localhost", url.port or 5432) as proxy:
+        proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+        timeouts = {"database_connect_timeout": 1, "database_statement_timeout": 1}
+        async with client_for(database_url=proxied, **timeouts) as client:
+            assert (await client.get(ITEMS)).status_code == 200  # a pooled connection exists
+            proxy.blackhole()
+            on_open_connection = await asyncio.wait_for(client.get(f"{ITEMS}/1"), 10)
+            on_new_connection = await asyncio.wait_for(
+                client.post(ITEMS, json={"name": "lost?", "price": 1}), 10
+            )
+
+    for response in (on_open_connection, on_new_connection):
+        assert response.status_code == 503, response.text
+        assert response.json()["detail"] == UNAVAILABLE
+{% endif %}

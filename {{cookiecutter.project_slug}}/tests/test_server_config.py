@@ -1,13 +1,24 @@
 """The production server's configuration (gunicorn.conf.py) as an operator meets it."""
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import ClientFactory
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG = PROJECT_ROOT / "gunicorn.conf.py"
-SERVER_VARIABLES = {"HOST", "PORT", "WEB_CONCURRENCY", "ENVIRONMENT", "SECRET_KEY", "DEBUG"}
+SERVER_VARIABLES = {
+    "HOST",
+    "PORT",
+    "WEB_CONCURRENCY",
+    "ENVIRONMENT",
+    "SECRET_KEY",
+    "DEBUG",
+    "METRICS_PORT",
+}
 
 
 def load_config(directory: Path, **environment: str) -> subprocess.CompletedProcess[str]:
@@ -41,3 +52,36 @@ def test_a_refused_production_configuration_is_one_clear_line(tmp_path: Path) ->
         "Configuration refused: Refusing to start in production: DEBUG must be false; "
         "SECRET_KEY must be at least 32 random characters (openssl rand -hex 32)."
     ]
+
+
+def test_metrics_are_served_on_their_own_port_when_one_is_set(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    script = (
+        f"import runpy, urllib.request; config = runpy.run_path({str(CONFIG)!r}); "
+        "config['on_starting'](None); config['when_ready'](None); "
+        f"print(urllib.request.urlopen('http://127.0.0.1:{port}/metrics').status); "
+        "config['on_exit'](None)"
+    )
+    env = {key: value for key, value in os.environ.items() if key not in SERVER_VARIABLES}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env={**env, "HOST": "127.0.0.1", "METRICS_PORT": str(port)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "200"
+
+
+async def test_the_application_port_does_not_serve_metrics_when_they_have_their_own(
+    client_for: ClientFactory,
+) -> None:
+    async with client_for(metrics_port=9100) as client:
+        assert (await client.get("/metrics")).status_code == 404
+        assert (await client.get("/health")).status_code == 200

@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_middleware(app, settings)
     app.include_router(health.router)
-    if settings.metrics_enabled:
+    if settings.metrics_enabled and settings.metrics_port is None:
         app.include_router(metrics.router)
     app.include_router(api_router)
     return app

@@ -1,3 +1,4 @@
+import asyncio
 from collections.abc import AsyncIterator
 
 from httpx import AsyncClient
@@ -41,3 +42,18 @@ async def test_bodies_within_the_limit_pass(client: AsyncClient) -> None:
     response = await client.post("/api/v1/items", json={"name": "x" * 200, "price": 1})
 
     assert response.status_code == 201
+
+
+async def test_a_body_that_stalls_is_408(client_for: ClientFactory) -> None:
+    async def stalling() -> AsyncIterator[bytes]:
+        yield b'{"name": "slow",'
+        await asyncio.sleep(2)
+        yield b' "price": 1}'
+
+    async with client_for(request_body_timeout_seconds=0.2) as client:
+        response = await client.post(
+            "/api/v1/items", content=stalling(), headers={"Content-Type": "application/json"}
+        )
+
+    assert response.status_code == 408
+    assert response.json()["request_id"] == response.headers["x-request-id"]

@@ -32,7 +32,9 @@ BODY_NOT_JSON = [
 ]
 # The database could not be reached or is overloaded: not the request's fault, and
 # worth retrying. (A bad query raises ProgrammingError, which stays a 500.)
-DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeoutError, ConnectionError)
+# A connect or statement timeout surfaces as the builtin TimeoutError; the other
+# services a handler calls (cache, broker) handle their own timeouts.
+DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeoutError, ConnectionError, TimeoutError)
 
 
 def database_is_down(exc: Exception) -> bool:

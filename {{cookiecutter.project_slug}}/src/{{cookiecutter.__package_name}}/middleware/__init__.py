@@ -6,7 +6,8 @@ Outermost first (a request passes them top to bottom, a response bottom to top):
 1. RequestContextMiddleware: request id, `X-Process-Time`, security headers, clean
    500 for crashes, so everything below logs with the id and no error escapes bare.
 2. MetricsMiddleware: counts and times requests, probes excepted (if METRICS_ENABLED).
-3. BodyLimitMiddleware: 413 for bodies over MAX_REQUEST_BODY_BYTES, before they are read.
+3. BodyLimitMiddleware: 413 for bodies over MAX_REQUEST_BODY_BYTES, before they are read,
+   and 408 for bodies that stall.
 {% if cookiecutter.use_cors %}
 {% set n.step = n.step + 1 %}
 {{ n.step }}. CORSMiddleware: answers preflight requests before any work is done (if CORS_ORIGINS).
@@ -68,7 +69,11 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
             max_age=600,
         )
 {% endif %}
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_request_body_bytes,
+        chunk_timeout=settings.request_body_timeout_seconds,
+    )
     if settings.metrics_enabled:
         app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestContextMiddleware, extra_headers=settings.security_headers)

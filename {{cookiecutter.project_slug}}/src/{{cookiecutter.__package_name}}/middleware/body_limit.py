@@ -1,9 +1,13 @@
-"""Refuse request bodies over a size limit before they are read whole.
+"""Refuse request bodies over a size limit before they are read whole, and stalled ones.
 
 A declared `Content-Length` over the limit is refused at once; a body sent
 without one (chunked) is counted as it streams in and refused as soon as it
-passes the limit, so a client cannot make a worker buffer gigabytes.
+passes the limit, so a client cannot make a worker buffer gigabytes. A body
+whose next chunk does not arrive within `chunk_timeout` seconds is refused with
+a 408, so a slow client cannot hold a worker's request open indefinitely.
 """
+
+import asyncio
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -12,6 +16,7 @@ from ..core.error_body import send_error
 
 # Methods that normally carry no body: their requests pass without any wrapping.
 BODILESS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+CLOSE = [(b"connection", b"close")]
 
 
 class BodyTooLarge(HTTPException):
@@ -21,10 +26,16 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, detail=f"Request body larger than {max_bytes} bytes")
 
 
+class BodyTooSlow(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(408, detail="The request body stalled")
+
+
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, chunk_timeout: float) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.chunk_timeout = chunk_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -37,14 +48,18 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self.refuse(send)
+            await send_error(send, 413, BodyTooLarge(self.max_bytes).detail, CLOSE)
             return
         received = 0
         response_started = False
 
         async def counting_receive() -> Message:
             nonlocal received
-            message = await receive()
+            try:
+                async with asyncio.timeout(self.chunk_timeout):
+                    message = await receive()
+            except TimeoutError:
+                raise BodyTooSlow from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
@@ -58,11 +73,8 @@ class BodyLimitMiddleware:
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
+        except (BodyTooLarge, BodyTooSlow) as refusal:
             if response_started:
                 raise
-            await self.refuse(send)
+            await send_error(send, refusal.status_code, refusal.detail, CLOSE)
 
-    async def refuse(self, send: Send) -> None:
-        detail = f"Request body larger than {self.max_bytes} bytes"
-        await send_error(send, 413, detail, [(b"connection", b"close")])
