@@ -2,16 +2,15 @@
 
 import asyncio
 from contextlib import AbstractAsyncContextManager
-from urllib.parse import urlsplit
 
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
+from redis.asyncio import Redis
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from {{ cookiecutter.__package_name }}.api.deps import SessionFactory, get_reader_factory
-from {{ cookiecutter.__package_name }}.cache import ResponseCache
-from {{ cookiecutter.__package_name }}.core.config import Settings
+from {{ cookiecutter.__package_name }}.cache.responses import RedisResponseCache
 
 from tests.conftest import ClientFactory, create_item
 from tests.tcp_proxy import TcpProxy
@@ -85,8 +84,7 @@ async def test_create_invalidates_the_lists(client: AsyncClient) -> None:
 
 async def test_a_fill_that_raced_a_write_is_refused(app: FastAPI) -> None:
     """A reader that loaded old data before a write must not store it after the write."""
-    cache: ResponseCache = app.state.cache
-    key = cache.item_key(987_654)
+    cache: RedisResponseCache = app.state.cache
     loading, release = asyncio.Event(), asyncio.Event()
 
     async def slow_old_load() -> bytes:
@@ -97,16 +95,77 @@ async def test_a_fill_that_raced_a_write_is_refused(app: FastAPI) -> None:
     async def new_load() -> bytes:
         return b'{"version":"new"}'
 
-    reader = asyncio.create_task(cache.read_through(key, slow_old_load))
+    reader = asyncio.create_task(cache.read_item(987_654, slow_old_load))
     await loading.wait()
-    await cache.invalidate_item(987_654)  # a write commits while the reader is loading
+    await cache.item_changed(987_654)  # a write commits while the reader is loading
     release.set()
     await reader
 
-    assert await cache.read_through(key, new_load) == (b'{"version":"new"}', False)
-    assert await cache.read_through(key, new_load) == (b'{"version":"new"}', True)
+    assert await cache.read_item(987_654, new_load) == (b'{"version":"new"}', {"X-Cache": "miss"})
+    assert await cache.read_item(987_654, new_load) == (b'{"version":"new"}', {"X-Cache": "hit"})
 
 
+async def test_entries_left_by_an_earlier_redis_server_are_not_served(
+    client_for: ClientFactory, prefix: str, redis: Redis
+) -> None:
+    """A Redis restart that reloads a snapshot brings back entries that later writes removed.
+
+    The restart is played by putting back the keys as the snapshot held them, under the
+    run id of another server (a restarted one never has the same).
+    """
+    generation_key = f"{prefix}generation"
+    async with client_for(redis_key_prefix=prefix) as client:
+        item = await create_item(client, name="old")
+        url = f"{ITEMS}/{item['id']}"
+        entry_key = f"{prefix}item:{item['id']}"
+        try:
+            await client.get(url)
+            assert (await client.get(url)).headers["x-cache"] == "hit"
+            generation = stored(await redis.get(generation_key))
+            entry = stored(await redis.hget(entry_key, "entry"))
+            await client.patch(url, json={"name": "new"})
+
+            earlier_server = b"0" * 40
+            run_id, _, _ = generation.partition(b":")
+            await redis.set(generation_key, generation.replace(run_id, earlier_server, 1))
+            await redis.hset(entry_key, "entry", entry.replace(run_id, earlier_server, 1))
+            after_restart = await client.get(url)
+        finally:
+            await client.delete(url)
+
+    assert b'"old"' in entry
+    assert after_restart.headers["x-cache"] == "miss"
+    assert after_restart.json()["name"] == "new"
+
+
+async def test_a_busy_pool_gives_up_one_call_and_keeps_using_redis(
+    client_for: ClientFactory, prefix: str
+) -> None:
+    """Waiting too long for a connection is load, not an outage: the guard must not trip."""
+    apps: list[FastAPI] = []
+    overrides = {"redis_key_prefix": prefix, "redis_max_connections": 1, "redis_pool_timeout": 0.05}
+    async with client_for(apps.append, **overrides) as client:
+        item = await create_item(client)
+        url = f"{ITEMS}/{item['id']}"
+        pool = apps[0].state.redis.connection_pool
+        try:
+            await client.get(url)
+            held = await pool.get_connection()
+            try:
+                busy = await client.get(url)
+            finally:
+                await pool.release(held)
+            after = await client.get(url)
+            guard_available = apps[0].state.redis_guard.available()
+        finally:
+            await client.delete(url)
+
+    assert (busy.status_code, busy.headers["x-cache"]) == (200, "miss")
+    assert guard_available
+    assert (after.status_code, after.headers["x-cache"]) == (200, "hit")
+
+
+@pytest.mark.heavy
 async def test_reads_right_after_writes_see_them_under_concurrent_traffic(
     client_for: ClientFactory,
 ) -> None:
@@ -124,6 +183,7 @@ async def test_reads_right_after_writes_see_them_under_concurrent_traffic(
             await client.delete(url)
 
 
+@pytest.mark.heavy
 async def test_redis_down_serves_from_the_database_and_logs_once(
     client_for: ClientFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -145,14 +205,13 @@ async def test_redis_down_serves_from_the_database_and_logs_once(
     assert len(warnings) == 1
 
 
+@pytest.mark.heavy
 async def test_the_cache_recovers_by_itself_when_redis_returns(
-    settings: Settings, client_for: ClientFactory
+    client_for: ClientFactory, prefix: str, redis_proxy: tuple[TcpProxy, str]
 ) -> None:
-    target = urlsplit(settings.redis_url)
-    proxy = TcpProxy(target.hostname or "localhost", target.port or 6379)
-    proxy.start()
-    proxied = settings.redis_url.replace(target.netloc, f"127.0.0.1:{proxy.port}")
-    async with client_for(redis_url=proxied, redis_retry_after_seconds=0) as client:
+    proxy, proxied = redis_proxy
+    overrides = {"redis_url": proxied, "redis_key_prefix": prefix, "redis_retry_after_seconds": 0}
+    async with client_for(**overrides) as client:
         item = await create_item(client)
         url = f"{ITEMS}/{item['id']}"
         try:
@@ -166,7 +225,73 @@ async def test_the_cache_recovers_by_itself_when_redis_returns(
             back = await client.get(url)
         finally:
             await client.delete(url)
-            proxy.stop()
 
     assert (down.status_code, down.headers["x-cache"]) == (200, "miss")
     assert (back.status_code, back.headers["x-cache"]) == (200, "hit")
+
+
+@pytest.mark.heavy
+async def test_a_write_during_an_outage_is_seen_by_every_worker_once_redis_is_back(
+    client_for: ClientFactory, prefix: str, redis_proxy: tuple[TcpProxy, str]
+) -> None:
+    """Two apps on one Redis are two workers; the write's invalidation never reached Redis."""
+    proxy, proxied = redis_proxy
+    overrides = {"redis_url": proxied, "redis_key_prefix": prefix, "redis_retry_after_seconds": 0}
+    async with client_for(**overrides) as writer, client_for(**overrides) as other:
+        item = await create_item(writer, name="old")
+        url = f"{ITEMS}/{item['id']}"
+        try:
+            await writer.get(url)
+            assert (await other.get(url)).headers["x-cache"] == "hit"
+
+            proxy.stop()
+            patched = await writer.patch(url, json={"name": "new"})
+            proxy.start()
+            from_writer = await writer.get(url)
+            from_other = await other.get(url)
+        finally:
+            await writer.delete(url)
+
+    assert patched.status_code == 200
+    assert (from_writer.json()["name"], from_writer.headers["x-cache"]) == ("new", "miss")
+    assert from_other.json()["name"] == "new"
+
+
+@pytest.mark.heavy
+async def test_other_workers_drop_the_old_entry_even_if_the_writer_gets_no_request(
+    client_for: ClientFactory, prefix: str, redis: Redis, redis_proxy: tuple[TcpProxy, str]
+) -> None:
+    """The writer starts the new generation in the background as soon as Redis answers."""
+    proxy, proxied = redis_proxy
+    overrides = {"redis_url": proxied, "redis_key_prefix": prefix, "redis_retry_after_seconds": 0}
+    async with client_for(**overrides) as writer, client_for(**overrides) as other:
+        item = await create_item(writer, name="old")
+        url = f"{ITEMS}/{item['id']}"
+        try:
+            await writer.get(url)
+            assert (await other.get(url)).headers["x-cache"] == "hit"
+            before = stored(await redis.get(f"{prefix}generation"))
+
+            proxy.stop()
+            await writer.patch(url, json={"name": "new"})
+            proxy.start()
+            renewed = await generation_changes(redis, f"{prefix}generation", before)
+            from_other = await other.get(url)
+        finally:
+            await writer.delete(url)
+
+    assert renewed
+    assert (from_other.json()["name"], from_other.headers["x-cache"]) == ("new", "miss")
+
+
+def stored(value: bytes | str | None) -> bytes:
+    assert isinstance(value, bytes), value
+    return value
+
+
+async def generation_changes(redis: Redis, key: str, before: bytes, within: float = 10.0) -> bool:
+    for _ in range(int(within / 0.05)):
+        if await redis.get(key) != before:
+            return True
+        await asyncio.sleep(0.05)
+    return False

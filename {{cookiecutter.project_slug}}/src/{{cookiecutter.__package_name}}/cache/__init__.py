@@ -18,14 +18,16 @@ from .responses import RedisResponseCache
 @asynccontextmanager
 async def open_cache(state: State, settings: Settings) -> AsyncIterator[None]:
     redis = create_redis(settings)
-    # Shared by the cache and the rate limiter: one failure makes both skip Redis.
+    # Shared by the cache and the rate limiter: one outage makes both skip Redis.
     guard = FailOpen(settings.redis_retry_after_seconds)
     state.redis = redis
     state.redis_guard = guard
-    state.cache = RedisResponseCache(
+    cache = RedisResponseCache(
         redis, prefix=settings.redis_key_prefix, ttl=settings.cache_ttl_seconds, guard=guard
     )
+    state.cache = cache
     try:
         yield
     finally:
+        await cache.aclose()
         await redis.aclose(close_connection_pool=True)

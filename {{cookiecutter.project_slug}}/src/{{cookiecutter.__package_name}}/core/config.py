@@ -52,6 +52,11 @@ class Settings(BaseSettings):
 
     # Larger request bodies are refused with 413 before they are read.
     max_request_body_bytes: int = Field(default=1_048_576, ge=1)
+    # A body whose next chunk takes longer than this is refused with 408.
+    request_body_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Request line and headers: larger gets a 431, slower a 408 (production server).
+    max_request_head_bytes: int = Field(default=65_536, ge=1024)
+    request_head_timeout_seconds: float = Field(default=10.0, gt=0)
 
     # The key for anything the service signs (tokens, cookies); production refuses a
     # short or repetitive one.
@@ -68,10 +73,16 @@ class Settings(BaseSettings):
 {% if cookiecutter.use_redis %}
 
     redis_url: str = "redis://localhost:6379/0"
-    redis_max_connections: int = Field(default=50, ge=1)
-    # Short timeouts: a slow Redis must not slow requests down, they fall back to the database.
-    redis_socket_timeout: float = Field(default=0.25, gt=0)
-    # After a Redis failure, go straight to the database for this long before trying again.
+    # Connections per worker process: about as many as requests a worker serves at once.
+    # When all are busy a request queues for one up to REDIS_POOL_TIMEOUT, then does
+    # without Redis for that call only: a busy pool is load, not an outage.
+    redis_max_connections: int = Field(default=100, ge=1)
+    redis_pool_timeout: float = Field(default=1.0, gt=0)
+    # A server that cannot be connected to within this counts as down.
+    redis_connect_timeout: float = Field(default=0.5, gt=0)
+    # A reply later than this gives up that call only; a loaded worker reads replies late.
+    redis_socket_timeout: float = Field(default=1.0, gt=0)
+    # After Redis was found down, go straight to the database for this long, then try again.
     redis_retry_after_seconds: float = Field(default=2.0, ge=0)
     # Every key this service writes starts with this, so services can share one Redis.
     redis_key_prefix: str = "{{ cookiecutter.__package_name }}:"
@@ -81,6 +92,12 @@ class Settings(BaseSettings):
     rate_limit_enabled: bool = True
     rate_limit_requests: int = Field(default=100, ge=1)
     rate_limit_window_seconds: int = Field(default=60, ge=1)
+    # Proxies in front of the service that append to X-Forwarded-For. 0: clients connect
+    # directly and are counted by their address (keep FORWARDED_ALLOW_IPS to local
+    # addresses). 1: behind one proxy or ingress, counted by the rightmost entry, the
+    # address it saw. 2: a load balancer in front of that proxy, and so on. Entries
+    # further left are written by the client and never used.
+    rate_limit_trusted_hops: int = Field(default=0, ge=0)
 {% endif %}
 
 {% if cookiecutter.use_celery %}
@@ -120,6 +137,9 @@ class Settings(BaseSettings):
     # One log line per request (also read by gunicorn.conf.py).
     access_log: bool = False
     metrics_enabled: bool = True
+    # Serve /metrics on this port, from the production server's master process, and not on
+    # the application port: scrapers reach it, the public does not. Unset: on the app port.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     # Read by gunicorn.conf.py: where the production server listens, its worker
     # processes (unset: one per CPU) and the proxies whose X-Forwarded-* it trusts.

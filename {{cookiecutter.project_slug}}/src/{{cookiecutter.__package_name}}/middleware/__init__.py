@@ -55,6 +55,7 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
             limit=settings.rate_limit_requests,
             window=settings.rate_limit_window_seconds,
             prefix=settings.redis_key_prefix,
+            trusted_hops=settings.rate_limit_trusted_hops,
         )
 {% endif %}
 {% if cookiecutter.use_cors %}

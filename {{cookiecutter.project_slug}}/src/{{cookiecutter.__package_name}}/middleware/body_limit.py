@@ -77,4 +77,3 @@ class BodyLimitMiddleware:
             if response_started:
                 raise
             await send_error(send, refusal.status_code, refusal.detail, CLOSE)
-
