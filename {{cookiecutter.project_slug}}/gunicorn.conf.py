@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from {{ cookiecutter.__package_name }}.core.config import get_settings
+from {{ cookiecutter.__package_name }}.core.logging import configure_logging
 
 try:
     settings = get_settings()
@@ -42,8 +43,11 @@ timeout = int(os.environ.get("WORKER_TIMEOUT", "60"))
 keepalive = int(os.environ.get("KEEPALIVE", "5"))
 # Trust X-Forwarded-* only from these addresses (the load balancer).
 forwarded_allow_ips = settings.forwarded_allow_ips
-accesslog = "-" if settings.access_log else None
-errorlog = "-"
+# Gunicorn's own lines go through the service's handler, in the service's format; the
+# access line comes from the application (ACCESS_LOG), with the request id.
+configure_logging(settings.log_level, settings.log_format_in_effect)
+logger_class = "{{ cookiecutter.__package_name }}.gunicorn_worker.Logger"
+accesslog = None
 # Gunicorn's control socket lives in $HOME, which a container user may not have.
 control_socket_disable = True
 

@@ -1,7 +1,10 @@
 """Structured logging: JSON lines in production, readable lines in development.
 
 Every record carries the id of the request it was logged in (see
-`middleware.request_context`), so one request's lines can be found together.
+`middleware.request_context`), so one request's lines can be found together. The
+server's loggers (uvicorn, gunicorn) write through the same handler, so a
+process writes one format; the access line comes from the request-context
+middleware, with its fields as JSON keys, and the servers' own are silenced.
 """
 
 import json
@@ -45,6 +48,10 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+# Fields of the access line, written as JSON keys of their own.
+ACCESS_FIELDS = ("method", "path", "status", "duration_ms")
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -54,20 +61,28 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", None),
         }
+        entry |= {name: getattr(record, name) for name in ACCESS_FIELDS if hasattr(record, name)}
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-CONSOLE_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"
+class ConsoleFormatter(logging.Formatter):
+    """`time level logger [request id] message`, the id only for lines logged in a request."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s%(context)s %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        request_id = getattr(record, "request_id", None)
+        record.context = f" [{request_id}]" if request_id else ""
+        return super().format(record)
 
 
-def configure_logging(level: str, log_format: Literal["json", "console"], access_log: bool) -> None:
+def configure_logging(level: str, log_format: Literal["json", "console"]) -> None:
     handler = StderrHandler()
     handler.addFilter(RequestIdFilter())
-    handler.setFormatter(
-        JsonFormatter() if log_format == "json" else logging.Formatter(CONSOLE_FORMAT)
-    )
+    handler.setFormatter(JsonFormatter() if log_format == "json" else ConsoleFormatter())
     root = logging.getLogger()
     for previous in [h for h in root.handlers if isinstance(h, StderrHandler)]:
         root.removeHandler(previous)
@@ -77,6 +92,6 @@ def configure_logging(level: str, log_format: Literal["json", "console"], access
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
-    # A line per request costs more than the rest of a small request; off unless asked for.
+    # The access line is written by the request-context middleware, with the request id.
     for name in ("uvicorn.access", "gunicorn.access"):
-        logging.getLogger(name).setLevel(logging.INFO if access_log else logging.WARNING)
+        logging.getLogger(name).setLevel(logging.WARNING)

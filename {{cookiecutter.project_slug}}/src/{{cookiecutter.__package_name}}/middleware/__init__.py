@@ -3,7 +3,7 @@
 Outermost first (a request passes them top to bottom, a response bottom to top):
 
 {% set n = namespace(step=3) %}
-1. RequestContextMiddleware: request id, `X-Process-Time`, security headers, clean
+1. RequestContextMiddleware: request id, `X-Process-Time`, security headers, the access log, clean
    500 for crashes, so everything below logs with the id and no error escapes bare.
 2. MetricsMiddleware: counts and times requests, probes excepted (if METRICS_ENABLED).
 3. BodyLimitMiddleware: 413 for bodies over MAX_REQUEST_BODY_BYTES, before they are read,
@@ -77,4 +77,8 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
     )
     if settings.metrics_enabled:
         app.add_middleware(MetricsMiddleware)
-    app.add_middleware(RequestContextMiddleware, extra_headers=settings.security_headers)
+    app.add_middleware(
+        RequestContextMiddleware,
+        extra_headers=settings.security_headers,
+        access_log=settings.access_log_in_effect,
+    )

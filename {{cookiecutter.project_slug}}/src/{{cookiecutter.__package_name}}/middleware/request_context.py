@@ -15,6 +15,8 @@ from ..core.error_body import send_error
 from ..core.logging import request_id_var
 
 logger = logging.getLogger(__name__)
+# One line per request, with its fields as record attributes (JSON keys in production).
+access_logger = logging.getLogger("access")
 
 REQUEST_ID_HEADER = b"x-request-id"
 # Ids from clients are echoed into headers and logs: accept only short, plain ones.
@@ -38,8 +40,9 @@ class RequestContextMiddleware:
     too, which costs nothing more than the list they are appended to.
     """
 
-    def __init__(self, app: ASGIApp, *, extra_headers: dict[str, str]) -> None:
+    def __init__(self, app: ASGIApp, *, extra_headers: dict[str, str], access_log: bool) -> None:
         self.app = app
+        self.access_log = access_log
         self.extra_headers = [
             (name.lower().encode("latin-1"), value.encode("latin-1"))
             for name, value in extra_headers.items()
@@ -53,11 +56,13 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         response_started = False
+        status = 500
 
         async def send_with_context(message: Message) -> None:
-            nonlocal response_started
+            nonlocal response_started, status
             if message["type"] == "http.response.start":
                 response_started = True
+                status = message["status"]
                 elapsed = f"{time.perf_counter() - started:.6f}"
                 message["headers"] = [
                     *message.get("headers", ()),
@@ -76,4 +81,18 @@ class RequestContextMiddleware:
                 raise
             await send_error(send_with_context, 500, "Internal Server Error")
         finally:
+            if self.access_log:
+                log_access(scope, status, time.perf_counter() - started)
             request_id_var.reset(token)
+
+
+def log_access(scope: Scope, status: int, elapsed: float) -> None:
+    method, path, duration_ms = scope["method"], scope["path"], round(elapsed * 1000, 3)
+    access_logger.info(
+        "%s %s %d %.1fms",
+        method,
+        path,
+        status,
+        duration_ms,
+        extra={"method": method, "path": path, "status": status, "duration_ms": duration_ms},
+    )
