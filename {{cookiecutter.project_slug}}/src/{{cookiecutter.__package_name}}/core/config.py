@@ -134,8 +134,8 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # JSON lines for log collectors, or readable lines; unset: JSON in production only.
     log_format: Literal["json", "console"] | None = None
-    # One log line per request (also read by gunicorn.conf.py).
-    access_log: bool = False
+    # One log line per request; unset: on in development only (it costs more than a small request).
+    access_log: bool | None = None
     metrics_enabled: bool = True
     # Serve /metrics on this port, from the production server's master process, and not on
     # the application port: scrapers reach it, the public does not. Unset: on the app port.
@@ -221,6 +221,12 @@ class Settings(BaseSettings):
         if self.hsts_enabled:
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         return headers
+
+    @property
+    def access_log_in_effect(self) -> bool:
+        if self.access_log is not None:
+            return self.access_log
+        return self.environment == "development"
 
     @property
     def log_format_in_effect(self) -> Literal["json", "console"]:
