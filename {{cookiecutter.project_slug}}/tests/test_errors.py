@@ -1,6 +1,7 @@
 """Every error answers with the same body: `detail` and the request id to quote."""
 
 import json
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -56,3 +57,19 @@ async def test_unhandled_error_is_a_clean_500_and_the_trace_goes_to_the_log(
     [error] = [entry for entry in logged if entry["level"] == "ERROR"]
     assert error["request_id"] == request_id
     assert "RuntimeError: token hunter2" in error["exception"]
+
+
+async def test_documented_errors_carry_the_error_body_schema(client: AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    components = schema["components"]["schemas"]
+    read_item = schema["paths"]["/api/v1/items/{item_id}"]["get"]["responses"]
+    create_item = schema["paths"]["/api/v1/items"]["post"]["responses"]
+
+    def body_schema(response: dict[str, Any]) -> dict[str, Any]:
+        reference: str = response["content"]["application/json"]["schema"]["$ref"]
+        found: dict[str, Any] = components[reference.rsplit("/", 1)[1]]
+        return found
+
+    for response in (read_item["404"], read_item["503"], create_item["409"]):
+        assert set(body_schema(response)["properties"]) == {"detail", "request_id"}
+    assert set(body_schema(read_item["422"])["properties"]) == {"detail", "request_id"}

@@ -1,4 +1,4 @@
-"""Initial schema: categories and items.
+"""Initial schema: categories (unique names, whatever their case) and items.
 
 Revision ID: 0001
 Revises:
@@ -22,20 +22,27 @@ def upgrade() -> None:
         "category",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("name_key", sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_category")),
-        sa.UniqueConstraint("name", name=op.f("uq_category_name")),
+        sa.UniqueConstraint("name_key", name=op.f("uq_category_name_key")),
+{% if cookiecutter.database == "sqlite" %}
+        sqlite_autoincrement=True,
+{% endif %}
     )
     op.create_table(
         "item",
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("description", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
-        sa.Column("price", sa.Float(), nullable=False),
+        sa.Column("price", sa.Numeric(precision=12, scale=2), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("category_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["category_id"], ["category.id"], name=op.f("fk_item_category_id_category")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_item")),
+{% if cookiecutter.database == "sqlite" %}
+        sqlite_autoincrement=True,
+{% endif %}
     )
     op.create_index(op.f("ix_item_category_id"), "item", ["category_id"], unique=False)
 

@@ -4,23 +4,31 @@ Item reads and writes are single statements on the columns of `ItemRead`, run on
 the session's connection (and so in its transaction): no identity map, no change
 tracking, and a write that finds no row says so in the same round trip (a
 concurrent delete is a 404, never a stale-object error).
-The ORM earns its keep where relations are loaded (categories with their items).
+Categories are read the same way, their item counts aggregated in the same query.
 """
 
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, insert, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import RowMapping, delete, func, insert, select, update
 from sqlmodel import col
-from sqlmodel import select as select_models
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from .models import Category, CategoryCreate, Item, ItemCreate, ItemRead
+from .models import (
+    Category,
+    CategoryCreate,
+    CategoryRead,
+    CategoryUpdate,
+    Item,
+    ItemCreate,
+    ItemRead,
+    name_key,
+)
 
 # Derived from the response model, so a field added to the model is read and written
 # everywhere without another list to keep in step.
 ITEM_COLUMNS = tuple(Item.__table__.c[name] for name in ItemRead.model_fields)  # type: ignore[attr-defined]
+CATEGORY_COLUMNS = tuple(Category.__table__.c[name] for name in CategoryRead.model_fields)  # type: ignore[attr-defined]
 
 
 async def read_item(session: AsyncSession, item_id: int) -> RowMapping | None:
@@ -65,27 +73,73 @@ async def delete_item(session: AsyncSession, item_id: int) -> bool:
     return deleted
 
 
-async def create_category(session: AsyncSession, data: CategoryCreate) -> Category:
-    category = Category.model_validate(data)
-    session.add(category)
+async def create_category(session: AsyncSession, data: CategoryCreate) -> RowMapping:
+    connection = await session.connection()
+    values = data.model_dump() | {"name_key": name_key(data.name)}
+    statement = insert(Category).values(values).returning(*CATEGORY_COLUMNS)
+    row = (await connection.execute(statement)).mappings().one()
     await session.commit()
-    return category
+    return row
 
 
-async def list_categories_with_items(
+async def list_categories(
     session: AsyncSession, *, limit: int, offset: int
-) -> Sequence[Category]:
-    """Categories and their items in two queries, however many categories there are.
+) -> Sequence[RowMapping]:
+    """A page of categories with their item counts, in one query however many there are.
 
-    Touching `category.items` lazily would issue one query per category (N+1), and
-    lazy loading is not even possible under asyncio; `selectinload` fetches every
-    category's items with a single `WHERE category_id IN (...)`.
+    Counting each category's items with a query of its own would be N+1 queries; the
+    join and GROUP BY let the database count them all at once.
     """
+    connection = await session.connection()
+    item_count = func.count(col(Item.id)).label("item_count")
     statement = (
-        select_models(Category)
-        .options(selectinload(Category.items))  # type: ignore[arg-type]
+        select(*CATEGORY_COLUMNS, item_count)
+        .outerjoin(Item, col(Item.category_id) == col(Category.id))
+        .group_by(col(Category.id))
         .order_by(col(Category.id))
         .offset(offset)
         .limit(limit)
     )
-    return (await session.exec(statement)).all()
+    return (await connection.execute(statement)).mappings().all()
+
+
+async def read_category(session: AsyncSession, category_id: int) -> RowMapping | None:
+    connection = await session.connection()
+    statement = select(*CATEGORY_COLUMNS).where(col(Category.id) == category_id)
+    return (await connection.execute(statement)).mappings().first()
+
+
+async def read_category_items(
+    session: AsyncSession, category_id: int, *, limit: int
+) -> Sequence[RowMapping]:
+    connection = await session.connection()
+    statement = (
+        select(*ITEM_COLUMNS)
+        .where(col(Item.category_id) == category_id)
+        .order_by(col(Item.id))
+        .limit(limit)
+    )
+    return (await connection.execute(statement)).mappings().all()
+
+
+async def update_category(
+    session: AsyncSession, category_id: int, data: CategoryUpdate
+) -> RowMapping | None:
+    connection = await session.connection()
+    statement = (
+        update(Category)
+        .where(col(Category.id) == category_id)
+        .values(name=data.name, name_key=name_key(data.name))
+        .returning(*CATEGORY_COLUMNS)
+    )
+    row = (await connection.execute(statement)).mappings().first()
+    await session.commit()
+    return row
+
+
+async def delete_category(session: AsyncSession, category_id: int) -> bool:
+    connection = await session.connection()
+    statement = delete(Category).where(col(Category.id) == category_id).returning(col(Category.id))
+    deleted = (await connection.execute(statement)).first() is not None
+    await session.commit()
+    return deleted

@@ -33,7 +33,7 @@ async def test_a_write_changes_the_etag(client: AsyncClient) -> None:
     response = await client.get(f"{ITEMS}/{item['id']}", headers={"If-None-Match": etag})
 
     assert response.status_code == 200
-    assert response.json()["price"] == 4
+    assert response.json()["price"] == "4.00"
     assert response.headers["etag"] != etag
 
 

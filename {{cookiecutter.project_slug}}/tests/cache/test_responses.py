@@ -178,7 +178,7 @@ async def test_reads_right_after_writes_see_them_under_concurrent_traffic(
                 readers = [client.get(url) for _ in range(10)]
                 results = await asyncio.gather(client.patch(url, json={"price": price}), *readers)
                 assert all(response.status_code == 200 for response in results)
-                assert (await client.get(url)).json()["price"] == price
+                assert (await client.get(url)).json()["price"] == f"{price}.00"
         finally:
             await client.delete(url)
 

@@ -9,6 +9,7 @@ from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -86,9 +87,39 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(error, database_error)
 
 
+class ErrorBody(BaseModel):
+    """Every error response (see `core.error_body`)."""
+
+    detail: str
+    request_id: str | None
+
+
+class ValidationIssue(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorBody(BaseModel):
+    """A 422: what was wrong with each part of the request."""
+
+    detail: list[ValidationIssue]
+    request_id: str | None
+
+
 def described(status_code: int, description: str) -> dict[int | str, dict[str, Any]]:
     """An OpenAPI `responses` entry, so documented error statuses match real ones."""
-    return {status_code: {"description": description}}
+    return {status_code: {"model": ErrorBody, "description": description}}
+
+
+# Documented for every API route: any of them may meet invalid input or a database outage.
+API_ERRORS: dict[int | str, dict[str, Any]] = {
+    status.HTTP_422_UNPROCESSABLE_CONTENT: {
+        "model": ValidationErrorBody,
+        "description": "Validation Error",
+    },
+    **described(status.HTTP_503_SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE),
+}
 
 
 Constraint = Literal["unique", "foreign_key", "not_null", "check", "unknown"]

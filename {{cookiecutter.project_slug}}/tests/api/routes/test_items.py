@@ -17,7 +17,7 @@ async def test_create_returns_the_stored_item(client: AsyncClient) -> None:
     assert item == {
         "id": item["id"],
         "name": "Lamp",
-        "price": 20.0,
+        "price": "20.00",
         "description": "Bright",
         "category_id": None,
     }
@@ -145,3 +145,29 @@ async def test_every_field_survives_the_round_trip(client: AsyncClient) -> None:
     assert next(item for item in listed if item["id"] == created["id"]) == created
     patched = (await client.patch(f"{ITEMS}/{created['id']}", json={})).json()
     assert patched == created
+
+
+async def test_money_is_exact(client: AsyncClient) -> None:
+    item = await create_item(client, price="0.10")
+    patched = await client.patch(f"{ITEMS}/{item['id']}", json={"price": 0.2})
+
+    assert item["price"] == "0.10"
+    assert patched.json()["price"] == "0.20"
+    assert (await client.post(ITEMS, json={"name": "x", "price": "0.001"})).status_code == 422
+
+
+async def test_a_blank_name_or_an_unknown_field_is_422(client: AsyncClient) -> None:
+    item = await create_item(client)
+    for body in ({"name": "   ", "price": 1}, {"name": "x", "price": 1, "colour": "red"}):
+        assert (await client.post(ITEMS, json=body)).status_code == 422, body
+    for change in ({"name": " "}, {"nmae": "typo"}):
+        assert (await client.patch(f"{ITEMS}/{item['id']}", json=change)).status_code == 422
+
+
+async def test_ids_are_never_reused_after_a_delete(client: AsyncClient) -> None:
+    first = await create_item(client)
+    assert (await client.delete(f"{ITEMS}/{first['id']}")).status_code == 204
+
+    second = await create_item(client)
+
+    assert second["id"] > first["id"]
