@@ -4,7 +4,8 @@ import asyncio
 from logging.config import fileConfig
 
 from alembic import context
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
@@ -49,6 +50,13 @@ async def run_online() -> None:
     try:
         async with engine.connect() as connection:
             await connection.run_sync(run_migrations)
+    except (DBAPIError, OSError) as error:
+        # One line that says what to fix, not a traceback through three libraries.
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        where = make_url(database_url()).render_as_string(hide_password=True)
+        raise SystemExit(
+            f"Cannot migrate {where}: {reason}. Create the database or set DATABASE_URL."
+        ) from None
     finally:
         await engine.dispose()
 
