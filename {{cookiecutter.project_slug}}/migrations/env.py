@@ -54,6 +54,9 @@ async def run_online() -> None:
         # One line that says what to fix, not a traceback through three libraries.
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
         where = make_url(database_url()).render_as_string(hide_password=True)
+        # A driver that runs its connection in a thread stops that thread through the
+        # event loop after a failed connect: let it, before the loop closes.
+        await asyncio.sleep(0.1)
         raise SystemExit(
             f"Cannot migrate {where}: {reason}. Create the database or set DATABASE_URL."
         ) from None

@@ -4,7 +4,7 @@ Point TEST_DATABASE_URL at a database to run the suite against it; it is wiped.
 """
 
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -17,10 +17,13 @@ from alembic import command
 from alembic.config import Config
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy import RowMapping
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from {{ cookiecutter.__package_name }} import crud
 from {{ cookiecutter.__package_name }}.api.deps import (
     SessionFactory,
+    get_item_reader,
     get_reader_factory,
     get_session_factory,
 )
@@ -114,6 +117,7 @@ async def client(app: FastAPI, session: AsyncSession) -> AsyncIterator[AsyncClie
 
     app.dependency_overrides[get_session_factory] = test_session_factory
     app.dependency_overrides[get_reader_factory] = test_session_factory
+    app.dependency_overrides[get_item_reader] = lambda: SessionItemReader(session)
     try:
         async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
             yield client
@@ -123,6 +127,20 @@ async def client(app: FastAPI, session: AsyncSession) -> AsyncIterator[AsyncClie
         # The database rolls back; the cache must forget this test's entries too.
         await forget_keys(app, app.state.settings.redis_key_prefix)
 {% endif %}
+
+
+class SessionItemReader:
+    """Item reads inside the test's transaction, which the driver's own pool cannot see
+    (`tests/test_reads.py` covers that pool with committed rows)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def item(self, item_id: int) -> RowMapping | None:
+        return await crud.read_item(self.session, item_id)
+
+    async def page(self, limit: int, offset: int) -> Sequence[RowMapping]:
+        return await crud.read_items(self.session, limit=limit, offset=offset)
 
 
 ClientFactory = Callable[..., AbstractAsyncContextManager[AsyncClient]]

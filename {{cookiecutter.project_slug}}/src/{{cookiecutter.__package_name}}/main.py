@@ -18,6 +18,7 @@ from .core.config import Settings, get_settings
 from .core.db import create_engine, create_sessionmaker
 from .core.logging import configure_logging
 from .middleware import install_middleware
+from .reads import open_item_reader
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.reader_sessionmaker = create_sessionmaker(
                 engine.execution_options(isolation_level="AUTOCOMMIT")
             )
+            app.state.item_reader = await resources.enter_async_context(open_item_reader(settings))
             app.state.cache = NoCache()
 {% if cookiecutter.use_redis %}
             await resources.enter_async_context(open_cache(app.state, settings))

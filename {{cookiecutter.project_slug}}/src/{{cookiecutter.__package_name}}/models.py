@@ -7,7 +7,7 @@ the table models are never exposed directly.
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import StringConstraints, WithJsonSchema
+from pydantic import PlainSerializer, StringConstraints, WithJsonSchema
 from sqlmodel import Field, Relationship, SQLModel
 from sqlmodel._compat import SQLModelConfig
 
@@ -47,6 +47,8 @@ Price = Annotated[
         },
         mode="validation",
     ),
+    # Always two places, whatever the database hands back (SQLite has no decimal type).
+    PlainSerializer(lambda price: f"{price:.2f}", return_type=str, when_used="json"),
 ]
 # Request bodies refuse fields they do not know: a misspelt field is a 422, not silently dropped.
 REQUEST = SQLModelConfig(extra="forbid")

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..core.error_body import error_body
+from ..reads import DatabaseUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,14 @@ BODY_NOT_JSON = [
 # worth retrying. (A bad query raises ProgrammingError, which stays a 500.)
 # A connect or statement timeout surfaces as the builtin TimeoutError; the other
 # services a handler calls (cache, broker) handle their own timeouts.
-DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeoutError, ConnectionError, TimeoutError)
+DATABASE_DOWN = (
+    OperationalError,
+    InterfaceError,
+    PoolTimeoutError,
+    ConnectionError,
+    TimeoutError,
+    DatabaseUnavailable,
+)
 
 
 def database_is_down(exc: Exception) -> bool:

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     database_busy_timeout_ms: int = Field(default=5000, ge=0)
 {% endif %}
     database_echo: bool = False
+    # Connections per worker process for item reads, which go straight through the driver
+    # (see `reads.py`); opened as needed. Count them in the connection budget too.
+    database_read_pool_size: int = Field(default=5, ge=1)
 
     # Larger request bodies are refused with 413 before they are read.
     max_request_body_bytes: int = Field(default=1_048_576, ge=1)

@@ -1,0 +1,168 @@
+"""The hot read path: items by id and by page, straight through the database driver.
+
+Reads are most of the traffic and the simplest queries, so they skip every layer
+that does not change the answer: no SQLAlchemy session, identity map or statement
+compilation, and no validation of rows the database has already constrained
+(`items.py` serialises them to the response's bytes once). Each read is one
+statement, prepared once per connection by the driver, on a small pool of its
+own. Writes, and reads that need relations, go through SQLAlchemy (see `crud`).
+The columns come from `ItemRead`, so a field added to the model is read here too.
+"""
+
+{% if cookiecutter.database == "postgres" %}
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+from sqlalchemy.engine import make_url
+{% else %}
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiosqlite
+from sqlalchemy.engine import make_url
+{% endif %}
+
+from .core.config import Settings
+from .models import ItemRead
+
+# A driver's row (asyncpg's Record, sqlite3.Row), read by column name.
+Row = Any
+# Built from the model's field names, never from input: nothing here can be injected.
+COLUMNS = ", ".join(ItemRead.model_fields)
+{% if cookiecutter.database == "postgres" %}
+ITEM_BY_ID = f"SELECT {COLUMNS} FROM item WHERE id = $1"  # noqa: S608
+ITEM_PAGE = f"SELECT {COLUMNS} FROM item ORDER BY id LIMIT $1 OFFSET $2"  # noqa: S608
+# The server is out of reach: the handlers answer 503, as for SQLAlchemy's errors.
+UNAVAILABLE = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError, TimeoutError)
+{% else %}
+ITEM_BY_ID = f"SELECT {COLUMNS} FROM item WHERE id = ?"  # noqa: S608
+ITEM_PAGE = f"SELECT {COLUMNS} FROM item ORDER BY id LIMIT ? OFFSET ?"  # noqa: S608
+# The file cannot be opened or stays locked: the handlers answer 503.
+UNAVAILABLE = (sqlite3.OperationalError, OSError, TimeoutError)
+{% endif %}
+
+
+class DatabaseUnavailable(Exception):
+    """A read could not reach the database; `api.errors` answers 503."""
+
+
+{% if cookiecutter.database == "postgres" %}
+class ItemReader:
+    def __init__(self, pool: asyncpg.Pool, acquire_timeout: float) -> None:
+        self.pool = pool
+        self.acquire_timeout = acquire_timeout
+
+    async def item(self, item_id: int) -> Row | None:
+        try:
+            async with self.pool.acquire(timeout=self.acquire_timeout) as connection:
+                row: Row | None = await connection.fetchrow(ITEM_BY_ID, item_id)
+        except UNAVAILABLE as error:
+            raise DatabaseUnavailable from error
+        return row
+
+    async def page(self, limit: int, offset: int) -> Sequence[Row]:
+        try:
+            async with self.pool.acquire(timeout=self.acquire_timeout) as connection:
+                rows: Sequence[Row] = await connection.fetch(ITEM_PAGE, limit, offset)
+        except UNAVAILABLE as error:
+            raise DatabaseUnavailable from error
+        return rows
+
+
+async def keep_session(_connection: asyncpg.Connection) -> None:
+    """No reset when a connection returns to the pool (asyncpg's default is `RESET ALL` and
+    more, a round trip per read): a read changes no session state."""
+
+
+@asynccontextmanager
+async def open_item_reader(settings: Settings) -> AsyncIterator[ItemReader]:
+    """A pool of `DATABASE_READ_POOL_SIZE` connections, opened as reads need them."""
+    url = make_url(settings.database_url).set(drivername="postgresql")
+    pool = await asyncpg.create_pool(
+        url.render_as_string(hide_password=False),
+        min_size=0,
+        max_size=settings.database_read_pool_size,
+        timeout=settings.database_connect_timeout,
+        command_timeout=settings.database_statement_timeout,
+        reset=keep_session,
+    )
+    try:
+        yield ItemReader(pool, settings.database_pool_timeout)
+    finally:
+        await pool.close()
+{% else %}
+class ItemReader:
+    """Up to `size` read-only connections, each a thread in aiosqlite, opened on demand."""
+
+    def __init__(self, path: str, size: int, settings: Settings) -> None:
+        self.path = path
+        self.size = size
+        self.busy_timeout = settings.database_busy_timeout_ms / 1000
+        self.acquire_timeout = settings.database_pool_timeout
+        self.idle: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self.opened = 0
+
+    async def item(self, item_id: int) -> Row | None:
+        connection = await self.acquire()
+        try:
+            async with connection.execute(ITEM_BY_ID, (item_id,)) as cursor:
+                row: Row | None = await cursor.fetchone()
+        except UNAVAILABLE as error:
+            raise DatabaseUnavailable from error
+        finally:
+            self.idle.put_nowait(connection)
+        return row
+
+    async def page(self, limit: int, offset: int) -> Sequence[Row]:
+        connection = await self.acquire()
+        try:
+            async with connection.execute(ITEM_PAGE, (limit, offset)) as cursor:
+                rows: Sequence[Row] = list(await cursor.fetchall())
+        except UNAVAILABLE as error:
+            raise DatabaseUnavailable from error
+        finally:
+            self.idle.put_nowait(connection)
+        return rows
+
+    async def acquire(self) -> aiosqlite.Connection:
+        if self.idle.empty() and self.opened < self.size:
+            self.opened += 1
+            try:
+                return await self.open()
+            except BaseException:
+                self.opened -= 1
+                raise
+        try:
+            return await asyncio.wait_for(self.idle.get(), self.acquire_timeout)
+        except TimeoutError as error:
+            raise DatabaseUnavailable from error
+
+    async def open(self) -> aiosqlite.Connection:
+        try:
+            connection = await aiosqlite.connect(
+                f"file:{self.path}?mode=ro", uri=True, timeout=self.busy_timeout
+            )
+        except UNAVAILABLE as error:
+            raise DatabaseUnavailable from error
+        connection.row_factory = sqlite3.Row
+        return connection
+
+    async def close(self) -> None:
+        while not self.idle.empty():
+            await self.idle.get_nowait().close()
+
+
+@asynccontextmanager
+async def open_item_reader(settings: Settings) -> AsyncIterator[ItemReader]:
+    path = make_url(settings.database_url).database or ""
+    reader = ItemReader(path, settings.database_read_pool_size, settings)
+    try:
+        yield reader
+    finally:
+        await reader.close()
+{% endif %}
