@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url
 from .core.config import Settings
 from .models import ItemRead
 
-# A driver's row (asyncpg's Record, sqlite3.Row), read by column name.
+# A row as the driver returns it, read by column name.
 Row = Any
 # Built from the model's field names, never from input: nothing here can be injected.
 COLUMNS = ", ".join(ItemRead.model_fields)
