@@ -1,12 +1,27 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.matrix import Combination, combination_id, combinations
-from tests.project import Project, generate
+from harness import services
+from harness.options import (
+    Combination,
+    UsageError,
+    combination_id,
+    combinations,
+    needs_redis,
+    parse_answers,
+)
+from harness.project import Project, generate, private_cookiecutter_config
+
+# A directory the whole run shares, test workers included: verdicts that identical inputs
+# make identical (see harness.project.mypy) are kept there.
+RUN_DIR_VARIABLE = "TEMPLATE_RUN_DIR"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -20,27 +35,63 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def parse_answers(pairs: list[str]) -> dict[str, object]:
-    """`key=value` pairs as cookiecutter understands them: true/false become booleans."""
-    answers: dict[str, object] = {}
-    for pair in pairs:
-        name, separator, value = pair.partition("=")
-        if not separator:
-            raise pytest.UsageError(f"--combination takes OPTION=VALUE, not {pair!r}")
-        lowered = value.lower()
-        answers[name] = lowered == "true" if lowered in {"true", "false"} else value
-    return answers
-
-
-def matches(combination: Combination, answers: dict[str, object]) -> bool:
-    return all(combination.get(name) == value for name, value in answers.items())
-
-
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "requires(**options): run only for the combinations with these option values",
     )
+    if is_controller(config):
+        # Before the test workers start: they inherit these, and so share them.
+        services.start_run()
+        run_dir = Path(tempfile.mkdtemp(prefix="template-run-"))
+        os.environ[RUN_DIR_VARIABLE] = str(run_dir)
+        # Cookiecutter writes a replay file for every generation, in the tests' own
+        # processes and in every cookiecutter or cruft they start: into the run's directory,
+        # never into the user's.
+        os.environ["COOKIECUTTER_CONFIG"] = str(private_cookiecutter_config(run_dir))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Whatever a worker could not release (it crashed, it was killed) goes now."""
+    if not is_controller(config) or RUN_DIR_VARIABLE not in os.environ:
+        return
+    shutil.rmtree(os.environ.pop(RUN_DIR_VARIABLE), ignore_errors=True)
+    if config.option.collectonly:
+        return
+    removed = services.sweep(services.run_token())
+    if removed:
+        print("\nremoved what the run left behind: " + ", ".join(removed))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse to run when pytest-xdist cannot keep a combination on one worker.
+
+    Its `loadgroup` works by renaming tests after their group, which some pytest
+    releases silently ignore (pytest-dev/pytest-xdist#1386); every worker would then
+    build and install every combination.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    ungrouped = [
+        item.nodeid
+        for item in items
+        if item.get_closest_marker("xdist_group") and "@" not in item.nodeid.rpartition("]")[2]
+    ]
+    if ungrouped:
+        raise pytest.UsageError(
+            f"--dist loadgroup does not group tests with pytest {pytest.__version__} "
+            f"(pytest-dev/pytest-xdist#1386), e.g. {ungrouped[0]}; "
+            "install a pytest that the root pyproject.toml allows"
+        )
+
+
+def is_controller(config: pytest.Config) -> bool:
+    return not hasattr(config, "workerinput")
+
+
+def matches(combination: Combination, answers: dict[str, object]) -> bool:
+    return all(combination.get(name) == value for name, value in answers.items())
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -51,7 +102,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """
     if "combination" not in metafunc.fixturenames:
         return
-    chosen = parse_answers(metafunc.config.getoption("combination"))
+    try:
+        chosen = parse_answers(metafunc.config.getoption("combination"))
+    except UsageError as error:
+        raise pytest.UsageError(f"--combination: {error}") from error
     required: dict[str, object] = {}
     for marker in metafunc.definition.iter_markers("requires"):
         required.update(marker.kwargs)
@@ -68,30 +122,48 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 class ProjectCache:
-    """Each combination is generated, installed and provisioned once per test worker."""
+    """Each combination is generated, installed and provisioned once per test worker.
+
+    The worker's projects share one Redis database, claimed for this run when the
+    first of them needs Redis and emptied at the end; each has its own key prefix
+    and Celery queue in it, and its own PostgreSQL database.
+    """
 
     def __init__(self, factory: pytest.TempPathFactory) -> None:
         self.factory = factory
         self.projects: dict[str, Project] = {}
+        self.failures: dict[str, BaseException] = {}
+        self.redis_database: int | None = None
 
     def get(self, combination: Combination) -> Project:
         name = combination_id(combination)
+        if name in self.failures:
+            raise self.failures[name]
         if name not in self.projects:
             root = generate(self.factory.mktemp(name), combination)
-            # The process id keeps concurrent runs on one machine apart.
-            unique = f"{name.replace('-', '_')}_{os.getpid()}"
-            project = Project(root=root, answers=combination, name=unique)
+            project = Project(root=root, answers=combination, name=name)
             # One mypy cache per worker, shared by its projects: the libraries they have
             # in common are analysed once (about 30 s each time otherwise).
             project.env["MYPY_CACHE_DIR"] = str(self.factory.getbasetemp() / "mypy-cache")
-            project.provision()
-            project.install()
+            project.share_environment(self.factory.getbasetemp() / "environments")
+            if needs_redis(combination) and self.redis_database is None:
+                self.redis_database = services.claim_redis_database()
             self.projects[name] = project
+            try:
+                project.provision(self.redis_database)
+                project.install()
+            except BaseException as error:
+                self.failures[name] = error
+                raise
         return self.projects[name]
 
     def close(self) -> None:
-        for project in self.projects.values():
-            project.release()
+        try:
+            for project in self.projects.values():
+                project.release()
+        finally:
+            if self.redis_database is not None:
+                services.release_redis_database(self.redis_database)
 
 
 @pytest.fixture(scope="session")
@@ -105,3 +177,9 @@ def project_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProjectC
 def project(combination: Combination, project_cache: ProjectCache) -> Project:
     """The generated, installed project of this test's combination."""
     return project_cache.get(combination)
+
+
+@pytest.fixture(scope="session")
+def verdicts() -> Path:
+    """Where this run keeps verdicts that a project with identical inputs may reuse."""
+    return Path(os.environ[RUN_DIR_VARIABLE]) / "verdicts"

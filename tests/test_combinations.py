@@ -3,6 +3,11 @@
 The `project` fixture (tests/conftest.py) is parametrized with every combination
 from cookiecutter.json; nothing here names an option, except the table of words a
 project without that option must not mention.
+
+Every combination gets every check here. The generated suite runs in two tiers:
+its fast tests everywhere, its `heavy` ones (fuzzing, fault injection, concurrency,
+shutdown, worker kills) once per service shape (harness.options.SERVICE_SHAPE_OPTIONS),
+in the combination of that shape with the most other features on.
 """
 
 from __future__ import annotations
@@ -11,12 +16,17 @@ import json
 import signal
 import socket
 import time
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
-from tests.project import LEFTOVER, Project, http_get
+from harness.options import needs_redis, runs_heavy_tier
+from harness.project import LEFTOVER, Project, http_get, mypy
 
-# Words whose presence betrays an unchosen option leaking into the project.
+# Words whose presence betrays an unchosen option leaking into the project. The key is an
+# option, or a fact derived from the answers (`needs_redis`: the cache or Celery).
 FOREIGN_WORDS: dict[tuple[str, object], list[str]] = {
+    ("needs_redis", False): ["redis"],
     ("database", "sqlite"): ["asyncpg", "postgres"],
     ("database", "postgres"): ["aiosqlite", "sqlite"],
     ("use_gzip", False): ["gzip"],
@@ -42,10 +52,14 @@ def test_no_template_leftovers_or_stray_whitespace(project: Project) -> None:
     assert not problems, "\n".join(problems)
 
 
+def facts(answers: dict[str, Any]) -> dict[str, Any]:
+    return {**answers, "needs_redis": needs_redis(answers)}
+
+
 def test_unchosen_options_leave_no_trace(project: Project) -> None:
     mentions = []
     for (option, value), words in FOREIGN_WORDS.items():
-        if project.answers.get(option) != value:
+        if facts(project.answers).get(option) != value:
             continue
         for path in project.text_files():
             text = path.read_text().lower()
@@ -77,12 +91,15 @@ def test_ruff_check_and_format_pass(project: Project) -> None:
     project.tool("ruff", "format", "--check", ".")
 
 
-def test_mypy_strict_passes(project: Project) -> None:
-    project.tool("mypy")
+def test_mypy_strict_passes(project: Project, verdicts: Path) -> None:
+    mypy(project, verdicts)
 
 
 def test_own_test_suite_passes(project: Project) -> None:
-    result = project.tool("pytest", "-q", "-p", "no:cacheprovider")
+    """The heavy tier tests the servers behind the code more than the code, so one
+    combination per service shape runs it; a project's owner runs both with `make test`."""
+    tier = [] if runs_heavy_tier(project.answers) else ["-m", "not heavy"]
+    result = project.tool("pytest", "-q", "-p", "no:cacheprovider", *tier)
     assert " passed" in result.stdout
 
 

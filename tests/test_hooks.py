@@ -243,7 +243,9 @@ def test_a_preset_cookiecutter_would_half_apply_is_refused_and_nothing_is_writte
 ) -> None:
     """Cookiecutter only warns about these and generates the defaults with exit status 0."""
     preset = tmp_path / "team.yaml"
+    # Its own replay directory: a config file named on the command line replaces the user's.
     preset.write_text(
+        f"replay_dir: {tmp_path / 'replay'}\n"
         "default_context:\n  database: mysql\n  use_redis: maybe\n  use_redis_cache: true\n"
     )
     output = tmp_path / "out"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.project import Project, generate
+from harness.project import Project, generate
 
 HOSTILE = {
     "project_name": "Ünïcode \"Quoted\" O'Brien's \\ Service 🚀",

@@ -22,8 +22,8 @@ from cookiecutter.environment import StrictEnvironment
 from cookiecutter.generate import generate_context
 from cookiecutter.prompt import prompt_for_config
 
-from tests.matrix import TEMPLATE_ROOT, combinations, feature_options, load_context
-from tests.project import ANSWERS_FILE, generate
+from harness.options import TEMPLATE_ROOT, combinations, feature_options, load_context
+from harness.project import ANSWERS_FILE, generate
 
 PRESETS = TEMPLATE_ROOT / "presets"
 PRESET_NAMES = sorted(path.stem for path in PRESETS.glob("*.yaml"))
@@ -160,7 +160,7 @@ def test_preset_generates_exactly_its_stack(tmp_path: Path, name: str) -> None:
 
     hook = post_gen_hook(expected, tmp_path)
     unwanted = set(hook["unwanted_paths"](expected))
-    owned = {path for _, _, paths in hook["OWNED_PATHS"] for path in paths}
+    owned = set(hook["owned_paths"](expected))
     assert owned, "OWNED_PATHS names no path: nothing to check"
     wrong = [
         f"{path}: {'present' if (root / path).exists() else 'absent'}"

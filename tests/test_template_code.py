@@ -1,14 +1,14 @@
-"""The template's own Python (hooks, extensions, tests) meets the bar it sets for projects."""
+"""The template's own Python (hooks, extensions, harness, tests, benchmark) meets the bar it sets for projects."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
-from tests.matrix import TEMPLATE_ROOT
+from harness.options import TEMPLATE_ROOT
 
 # Explicit paths: ruff would otherwise read the Jinja-templated pyproject.toml of the project folder.
-TEMPLATE_CODE = ["hooks", "tests", "local_extensions.py"]
+TEMPLATE_CODE = ["hooks", "harness", "tests", "bench", "local_extensions.py"]
 
 
 def ruff(*args: str) -> subprocess.CompletedProcess[str]:

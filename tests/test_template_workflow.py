@@ -1,6 +1,7 @@
-"""The template's CI workflow is valid and runs the commands the README documents.
+"""The template's CI workflow is valid, runs the commands the README documents, and is
+safe to run on shared servers.
 
-The matrix commands (tests/pipeline.py) split the suite in two: the tests of one
+The matrix commands (harness/pipeline.py) split the suite in two: the tests of one
 combination, and the rest. Together they must run the whole suite, each test once.
 """
 
@@ -17,8 +18,19 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.matrix import TEMPLATE_ROOT, combination_id, combinations
-from tests.pipeline import CHECK_COMMAND, LIST_COMMAND, REST_COMMAND, resolve
+from harness import services
+from harness.options import (
+    TEMPLATE_ROOT,
+    combination_id,
+    combinations,
+    heavy_tier_combinations,
+    resolve,
+    runs_heavy_tier,
+    service_shape,
+    switches_on,
+)
+from harness.pipeline import CHECK_COMMAND, LIST_COMMAND, REST_COMMAND
+from harness.project import generate
 
 WORKFLOW = TEMPLATE_ROOT / ".github" / "workflows" / "ci.yml"
 README = TEMPLATE_ROOT / "README.md"
@@ -43,7 +55,7 @@ def runs(job: dict[str, Any]) -> list[str]:
 def pipeline(*args: str) -> subprocess.CompletedProcess[str]:
     """A documented command, run in this environment instead of through `uv run`."""
     return subprocess.run(
-        [sys.executable, "-m", "tests.pipeline", *args],
+        [sys.executable, "-m", "harness.pipeline", *args],
         cwd=TEMPLATE_ROOT,
         capture_output=True,
         text=True,
@@ -161,7 +173,7 @@ def pytest_ids(*args: str) -> list[str]:
 def test_check_and_rest_together_run_the_whole_suite_once() -> None:
     """`check` alone is the default combination; `check` with all of them, exactly that one."""
     everything = pytest_ids()
-    matrix = pytest_ids("-p", "tests.pipeline", "-m", "matrix")
+    matrix = pytest_ids("-p", "harness.pipeline", "-m", "matrix")
     rest = collected("rest")
 
     assert matrix
@@ -184,3 +196,48 @@ def test_check_refuses_what_is_not_an_option_or_a_choice() -> None:
     assert "'databse' is not an option; the options are: database," in unknown.stderr
     assert invalid.returncode == 2
     assert "use_redis=yes is not a choice; choose one of false, true" in invalid.stderr
+
+
+def test_each_service_shape_runs_the_heavy_tier_in_exactly_one_combination() -> None:
+    chosen = heavy_tier_combinations()
+    shapes = {service_shape(combination) for combination in combinations()}
+
+    assert sorted(map(service_shape, chosen), key=repr) == sorted(shapes, key=repr)
+    for combination in chosen:
+        same_shape = [c for c in combinations() if service_shape(c) == service_shape(combination)]
+        assert switches_on(combination) == max(map(switches_on, same_shape))
+    assert sum(map(runs_heavy_tier, combinations())) == len(shapes)
+
+
+def test_a_run_leaves_nothing_on_the_shared_servers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a run creates is named after its token, and its sweep removes all of it, only."""
+    monkeypatch.delenv(services.RUN_TOKEN_VARIABLE)  # This run's own token comes back after.
+    token = services.start_run()
+    url = services.create_database("leftover check")
+    redis_database = services.claim_redis_database()
+    with services.Redis(database=redis_database) as redis:
+        redis.command("SET", "celery-task-meta-leftover", "{}")
+    other = services.start_run()
+    other_database = services.claim_redis_database()
+    try:
+        services.sweep(token)
+
+        assert url.rsplit("/", 1)[1] not in services.psql("SELECT datname FROM pg_database")
+        with services.Redis(database=redis_database) as redis:
+            assert redis.scan() == []
+        with services.Redis(database=other_database) as redis:
+            assert redis.command("GET", services.CLAIM_KEY) == other
+    finally:
+        services.sweep(other)
+
+
+def test_generating_writes_no_replay_file_into_the_users_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("COOKIECUTTER_CONFIG", raising=False)
+
+    root = generate(tmp_path / "out", {"project_name": "Replay Free"})
+
+    assert root.is_dir()
+    assert not (tmp_path / "home").exists()

@@ -1,16 +1,16 @@
 """The combination matrix as a CI building block.
 
-    uv run python -m tests.pipeline list
+    uv run python -m harness.pipeline list
         the combinations, as the JSON `include` list of a GitHub Actions matrix:
         [{"name": "sqlite-no_redis-...", "options": "database=sqlite use_redis=false ..."}, ...]
-    uv run python -m tests.pipeline check database=postgres use_redis=true [-- PYTEST ARGS]
+    uv run python -m harness.pipeline check database=postgres use_redis=true [-- PYTEST ARGS]
         the matrix tests of exactly one combination; options left out take their
         default from cookiecutter.json, so `check` alone checks the default project
-    uv run python -m tests.pipeline rest [-- PYTEST ARGS]
+    uv run python -m harness.pipeline rest [-- PYTEST ARGS]
         every test that does not belong to a combination (hooks, presets, updates...)
 
 Both `check` and `rest` run the template's own pytest suite, with this module loaded
-as a plugin (`-p tests.pipeline`): it marks every test that takes the `combination`
+as a plugin (`-p harness.pipeline`): it marks every test that takes the `combination`
 fixture as `matrix`, so `-m matrix` and `-m "not matrix"` split the suite in two
 without a list of files to keep up to date.
 """
@@ -22,17 +22,25 @@ import json
 import shlex
 import subprocess
 import sys
-from typing import Any
 
 import pytest
 
-from tests.matrix import TEMPLATE_ROOT, Combination, combination_id, combinations, feature_options
+from harness.options import (
+    TEMPLATE_ROOT,
+    Combination,
+    UsageError,
+    combination_id,
+    combinations,
+    format_value,
+    options_argument,
+    resolve,
+)
 
-LIST_COMMAND = "uv run python -m tests.pipeline list"
-CHECK_COMMAND = "uv run python -m tests.pipeline check"
-REST_COMMAND = "uv run python -m tests.pipeline rest"
+LIST_COMMAND = "uv run python -m harness.pipeline list"
+CHECK_COMMAND = "uv run python -m harness.pipeline check"
+REST_COMMAND = "uv run python -m harness.pipeline rest"
 
-PYTEST = [sys.executable, "-m", "pytest", "-p", "tests.pipeline"]
+PYTEST = [sys.executable, "-m", "pytest", "-p", "harness.pipeline"]
 
 
 # The pytest plugin.
@@ -40,7 +48,7 @@ PYTEST = [sys.executable, "-m", "pytest", "-p", "tests.pipeline"]
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "matrix: runs once per combination of options (set by tests.pipeline)"
+        "markers", "matrix: runs once per combination of options (set by harness.pipeline)"
     )
 
 
@@ -69,49 +77,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # The command line.
 
 
-def format_value(value: Any) -> str:
-    """An answer as cookiecutter and `--combination` read it back: JSON booleans as true/false."""
-    return json.dumps(value) if isinstance(value, bool) else str(value)
-
-
-def parse_value(text: str) -> Any:
-    lowered = text.lower()
-    return lowered == "true" if lowered in {"true", "false"} else text
-
-
-def options_argument(combination: Combination) -> str:
-    return shlex.join(f"{name}={format_value(value)}" for name, value in combination.items())
-
-
 def matrix_include() -> list[dict[str, str]]:
     return [
         {"name": combination_id(combination), "options": options_argument(combination)}
         for combination in combinations()
     ]
-
-
-class UsageError(Exception):
-    pass
-
-
-def resolve(pairs: list[str]) -> Combination:
-    """The combination named by `key=value` pairs, every other option at its default."""
-    options = feature_options()
-    chosen: Combination = {name: values[0] for name, values in options.items()}
-    for pair in pairs:
-        name, separator, text = pair.partition("=")
-        if not separator:
-            raise UsageError(f"{pair!r} is not OPTION=VALUE")
-        if name not in options:
-            raise UsageError(f"{name!r} is not an option; the options are: {', '.join(options)}")
-        value = parse_value(text)
-        if value not in options[name]:
-            choices = ", ".join(format_value(choice) for choice in options[name])
-            raise UsageError(f"{name}={text} is not a choice; choose one of {choices}")
-        chosen[name] = value
-    if chosen not in combinations():
-        raise UsageError(f"{options_argument(chosen)} is not one of the tested combinations")
-    return chosen
 
 
 def check_command(combination: Combination, pytest_args: list[str]) -> list[str]:
@@ -135,7 +105,7 @@ def run_pytest(command: list[str]) -> int:
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
-        prog="python -m tests.pipeline", description=__doc__.split("\n\n")[0]
+        prog="python -m harness.pipeline", description=__doc__.split("\n\n")[0]
     )
     commands = root.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="print the combinations as a GitHub Actions matrix include")

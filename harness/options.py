@@ -1,0 +1,162 @@
+"""The option space, read from cookiecutter.json: the one place options are defined.
+
+A feature option is a top-level question whose answer is a choice list or a JSON
+boolean; text questions (names, email, version) are tested separately. Adding a
+feature option to cookiecutter.json widens the matrix with no change here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shlex
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from local_extensions import project_needs_redis
+
+TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
+
+Combination = dict[str, Any]
+
+# The options that decide which servers a project talks to, and so which services its tests
+# start, cut and kill. The heavy tier of a generated suite runs once per distinct value of
+# these; an option that brings a new server belongs here.
+SERVICE_SHAPE_OPTIONS = ("database", "use_redis", "use_celery")
+
+
+class UsageError(ValueError):
+    """An `OPTION=VALUE` that names no option or no choice of it."""
+
+
+def load_context() -> dict[str, Any]:
+    context: dict[str, Any] = json.loads((TEMPLATE_ROOT / "cookiecutter.json").read_text())
+    return context
+
+
+def feature_options(context: dict[str, Any] | None = None) -> dict[str, list[Any]]:
+    """Each feature option with its possible values, default first."""
+    context = load_context() if context is None else context
+    options: dict[str, list[Any]] = {}
+    for name, value in context.items():
+        if name.startswith("_"):
+            continue
+        if isinstance(value, bool):
+            options[name] = [value, not value]
+        elif isinstance(value, list):
+            options[name] = list(value)
+    return options
+
+
+def combinations(context: dict[str, Any] | None = None) -> list[Combination]:
+    """The full product of the feature options."""
+    options = feature_options(context)
+    names = list(options)
+    return [
+        dict(zip(names, values, strict=True)) for values in itertools.product(*options.values())
+    ]
+
+
+def combination_id(combination: Combination) -> str:
+    """A short, stable name: `postgres-redis-no_celery`, for test ids and job names."""
+    parts = []
+    for name, value in combination.items():
+        if isinstance(value, bool):
+            label = name.removeprefix("use_")
+            parts.append(label if value else f"no_{label}")
+        else:
+            parts.append(str(value))
+    return "-".join(parts)
+
+
+def needs_redis(combination: Combination) -> bool:
+    """Whether the project talks to Redis: the same rule the templates render with."""
+    return project_needs_redis(combination)
+
+
+def service_shape(combination: Combination) -> tuple[Any, ...]:
+    return tuple(combination.get(name) for name in SERVICE_SHAPE_OPTIONS)
+
+
+def heavy_tier_combinations(context: dict[str, Any] | None = None) -> list[Combination]:
+    """One combination per service shape: the one with the most other switches on.
+
+    Fuzzing, fault injection and concurrency exercise the servers behind a project;
+    the other options only add code on the way, so the representative of a shape is
+    the combination that runs the most of it.
+    """
+    chosen: dict[tuple[Any, ...], Combination] = {}
+    for combination in combinations(context):
+        shape = service_shape(combination)
+        if shape not in chosen or switches_on(combination) > switches_on(chosen[shape]):
+            chosen[shape] = combination
+    return list(chosen.values())
+
+
+def switches_on(combination: Combination) -> int:
+    return sum(
+        value is True for name, value in combination.items() if name not in SERVICE_SHAPE_OPTIONS
+    )
+
+
+def runs_heavy_tier(combination: Combination) -> bool:
+    return combination in heavy_tier_combinations()
+
+
+# `OPTION=VALUE` on a command line, as cookiecutter, `--combination` and the pipeline take it.
+
+
+def format_value(value: Any) -> str:
+    """An answer as cookiecutter and `--combination` read it back: JSON booleans as true/false."""
+    return json.dumps(value) if isinstance(value, bool) else str(value)
+
+
+def parse_value(text: str) -> Any:
+    lowered = text.lower()
+    return lowered == "true" if lowered in {"true", "false"} else text
+
+
+def split_pair(pair: str) -> tuple[str, str]:
+    name, separator, text = pair.partition("=")
+    if not separator or not name:
+        raise UsageError(f"{pair!r} is not OPTION=VALUE")
+    return name, text
+
+
+def parse_pairs(pairs: Iterable[str]) -> dict[str, str]:
+    """`NAME=VALUE` pairs as text, for environment variables."""
+    return dict(split_pair(pair) for pair in pairs)
+
+
+def parse_answers(pairs: Iterable[str]) -> Combination:
+    """`OPTION=VALUE` pairs as cookiecutter understands them: true/false become booleans."""
+    return {name: parse_value(text) for name, text in parse_pairs(pairs).items()}
+
+
+def validate(answers: Combination, context: dict[str, Any] | None = None) -> None:
+    """Refuse an option that does not exist or a value that is not one of its choices."""
+    options = feature_options(context)
+    for name, value in answers.items():
+        if name not in options:
+            raise UsageError(f"{name!r} is not an option; the options are: {', '.join(options)}")
+        if value not in options[name]:
+            choices = ", ".join(format_value(choice) for choice in options[name])
+            raise UsageError(
+                f"{name}={format_value(value)} is not a choice; choose one of {choices}"
+            )
+
+
+def resolve(pairs: Iterable[str]) -> Combination:
+    """The combination named by `OPTION=VALUE` pairs, every other option at its default."""
+    answers = parse_answers(pairs)
+    validate(answers)
+    chosen: Combination = {name: values[0] for name, values in feature_options().items()}
+    chosen.update(answers)
+    if chosen not in combinations():
+        raise UsageError(f"{options_argument(chosen)} is not one of the tested combinations")
+    return chosen
+
+
+def options_argument(combination: Combination) -> str:
+    return shlex.join(f"{name}={format_value(value)}" for name, value in combination.items())

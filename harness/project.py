@@ -1,0 +1,289 @@
+"""Generating a project and running its own tools, as a user or a pipeline would."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cookiecutter.main import cookiecutter
+
+from harness import services
+from harness.options import TEMPLATE_ROOT, needs_redis
+from harness.process import (
+    CommandFailed,
+    clean_environment,
+    free_port,
+    http_get,
+    run,
+    stop,
+    wait_until_serving,
+)
+
+__all__ = [
+    "ANSWERS_FILE",
+    "LEFTOVER",
+    "PRODUCTION_COMMAND",
+    "CommandFailed",
+    "Project",
+    "clean_environment",
+    "generate",
+    "http_get",
+    "run",
+    "stop",
+]
+
+# The production command, as documented in the generated README and Dockerfile.
+PRODUCTION_COMMAND = ["gunicorn", "-c", "gunicorn.conf.py"]
+# Every generated project records its answers here, so it can be linked to the template later.
+ANSWERS_FILE = ".cookiecutter.json"
+# `${{ ... }}` is a GitHub Actions expression, not Jinja.
+LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|\{#|cookiecutter", re.IGNORECASE)
+
+
+def private_cookiecutter_config(directory: Path) -> Path:
+    """A cookiecutter config file whose replay and clone directories are inside `directory`.
+
+    Cookiecutter writes a replay file on every generation; with this config it goes
+    there, not into the user's `~/.cookiecutter_replay`. On the command line, pass the
+    file with `--config-file` or in `COOKIECUTTER_CONFIG`.
+    """
+    config = directory / "cookiecutter-config.json"
+    settings = {
+        "replay_dir": str(directory / "cookiecutter-replay"),
+        "cookiecutters_dir": str(directory / "cookiecutters"),
+    }
+    config.write_text(json.dumps(settings))
+    return config
+
+
+def generate(output_dir: Path, answers: Mapping[str, Any], template: Path = TEMPLATE_ROOT) -> Path:
+    """Run cookiecutter non-interactively; answers are given as on the command line."""
+    with tempfile.TemporaryDirectory(prefix="cookiecutter-") as home:
+        path = cookiecutter(
+            str(template),
+            no_input=True,
+            extra_context=dict(answers),
+            output_dir=str(output_dir),
+            config_file=str(private_cookiecutter_config(Path(home))),
+        )
+    return Path(path)
+
+
+@dataclass
+class Project:
+    """One generated project with its own environment and the services its options need.
+
+    `name` tells the project apart within the run; its database and Redis keyspace
+    are named after it and the run token, so nothing is shared with another project,
+    another run or another user of the servers.
+    """
+
+    root: Path
+    answers: dict[str, Any]
+    name: str
+    env: dict[str, str] = field(default_factory=dict)
+    # The server `serving` runs, and what it printed once it exited.
+    server: subprocess.Popen[str] | None = None
+    server_output: str = ""
+    database_created: bool = False
+    claimed_redis_database: int | None = None
+    # Where the project's environment lives when it is shared (see `share_environment`).
+    environment: Path | None = None
+
+    @property
+    def package(self) -> str:
+        return self.root.name.replace("-", "_")
+
+    def uv(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        return run(["uv", *args], cwd=self.root, env=self.uv_env(), timeout=timeout)
+
+    def uv_env(self) -> dict[str, str]:
+        """`env`, plus where the environment is when it is shared.
+
+        Kept out of `env` itself: a caller that builds another environment from `env`
+        (an image's, say) must not end up in this one.
+        """
+        if self.environment is None:
+            return dict(self.env)
+        return {**self.env, "UV_PROJECT_ENVIRONMENT": str(self.environment)}
+
+    def hold_environment(self) -> None:
+        """Make sure a shared environment holds this project, not the last one synced."""
+        if self.environment is not None and ENVIRONMENT_HOLDERS.get(self.environment) != self.root:
+            self.install()
+
+    def tool(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        """A command from the project's environment, never from the caller's."""
+        self.hold_environment()
+        return self.uv("run", "--no-sync", *args, timeout=timeout)
+
+    def install(self, *, dev: bool = True) -> None:
+        self.uv("sync", *([] if dev else ["--no-dev"]), timeout=900)
+        if self.environment is not None:
+            # Without its dev group the environment is not one `tool` may use as it is.
+            ENVIRONMENT_HOLDERS[self.environment] = self.root if dev else Path()
+
+    def share_environment(self, environments: Path) -> None:
+        """Install into an environment shared with the projects that declare the same
+        dependencies, instead of one of its own.
+
+        `uv sync` still installs exactly this project's lock, so the environment holds
+        what this project's own would; what is shared is the work of filling it and the
+        bytecode its first processes compile, which otherwise every project repeated.
+        A project whose environment another project synced since syncs it back first.
+        """
+        self.environment = environments / dependencies_digest(self.root / "pyproject.toml")
+
+    def provision(self, redis_database: int | None = None) -> None:
+        """Create the services this combination talks to.
+
+        `redis_database` is a database the caller claimed and will empty
+        (services.claim_redis_database); without one, the project claims its own and
+        empties it on release. Its keys and Celery queue carry a prefix of its own.
+        """
+        if self.answers.get("database") == "postgres":
+            self.env["DATABASE_URL"] = services.create_database(self.name)
+            self.database_created = True
+            self.env["TEST_DATABASE_URL"] = self.env["DATABASE_URL"]
+        else:
+            self.env["DATABASE_URL"] = f"sqlite+aiosqlite:///{self.root / 'service.db'}"
+        if needs_redis(self.answers):
+            if redis_database is None:
+                redis_database = services.claim_redis_database()
+                self.claimed_redis_database = redis_database
+            url = services.redis_url(redis_database)
+            keyspace = f"tpl-{services.run_token()}-{services.short_name(self.name)}"
+            self.env.update(
+                REDIS_URL=url,
+                TEST_REDIS_URL=url,
+                REDIS_KEY_PREFIX=f"{keyspace}:",
+                CELERY_BROKER_URL=url,
+                CELERY_RESULT_BACKEND=url,
+                CELERY_QUEUE=keyspace,
+            )
+
+    def release(self) -> None:
+        if self.database_created:
+            services.drop_database(self.name)
+            self.database_created = False
+        if self.claimed_redis_database is not None:
+            services.release_redis_database(self.claimed_redis_database)
+            self.claimed_redis_database = None
+
+    def text_files(self) -> Iterator[Path]:
+        """The project's own text, without the answers file, which names every option."""
+        skip = {".venv", ".git", ".mypy_cache", ".ruff_cache", ".pytest_cache", "__pycache__"}
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file() and not skip.intersection(path.relative_to(self.root).parts):
+                if path.suffix in {".db", ".lock"} or path.name.endswith((".db-wal", ".db-shm")):
+                    continue
+                if path == self.root / ANSWERS_FILE or not is_text(path):
+                    continue
+                yield path
+
+    @contextlib.contextmanager
+    def serving(self, command: list[str] = PRODUCTION_COMMAND) -> Iterator[str]:
+        """Run `command` (the production server by default) and yield its base URL."""
+        self.hold_environment()
+        port = free_port()
+        env = clean_environment(
+            {**self.uv_env(), "PORT": str(port), "HOST": "127.0.0.1", "WEB_CONCURRENCY": "1"}
+        )
+        process = subprocess.Popen(
+            ["uv", "run", "--no-sync", *command],
+            cwd=self.root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        self.server = process
+        try:
+            wait_until_serving(process, f"{base_url}/health")
+            yield base_url
+        finally:
+            output = stop(process, timeout=30)
+        self.server_output = output
+        if process.returncode != 0:
+            raise CommandFailed(
+                f"{command} exited {process.returncode} after SIGTERM:\n{output[-8000:]}"
+            )
+
+
+# Which project's `uv sync` each shared environment holds, in this process.
+ENVIRONMENT_HOLDERS: dict[Path, Path] = {}
+
+
+def dependencies_digest(pyproject: Path) -> str:
+    """What decides an environment's contents: dependencies, groups, Python, build backend."""
+    declared = tomllib.loads(pyproject.read_text())
+    relevant = {
+        "name": declared["project"]["name"],
+        "requires-python": declared["project"].get("requires-python"),
+        "dependencies": declared["project"].get("dependencies"),
+        "optional-dependencies": declared["project"].get("optional-dependencies"),
+        "dependency-groups": declared.get("dependency-groups"),
+        "build-system": declared.get("build-system"),
+        "tool.uv": declared.get("tool", {}).get("uv"),
+        "python": sys.version,
+    }
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def is_text(path: Path) -> bool:
+    """UTF-8 text; a tool's transient binary file (or one already gone) is not."""
+    try:
+        path.read_text()
+    except (UnicodeDecodeError, FileNotFoundError):
+        return False
+    return True
+
+
+def inputs_digest(root: Path, paths: list[str]) -> str:
+    """A digest of the files under `paths` (relative to `root`), names and contents."""
+    digest = hashlib.sha256()
+    for relative in paths:
+        top = root / relative
+        files = sorted(top.rglob("*")) if top.is_dir() else [top]
+        for path in files:
+            parts = path.relative_to(root).parts
+            if not path.is_file() or "__pycache__" in parts:
+                continue
+            digest.update(b"\0".join([*(part.encode() for part in parts), path.read_bytes()]))
+            digest.update(b"\1")
+    return digest.hexdigest()
+
+
+# What `mypy` reads in a generated project: its configured files, its configuration, and the
+# environment the lock installs. Two projects that agree on all of these get the same verdict.
+MYPY_INPUTS = ["src", "tests", "migrations", "pyproject.toml", "uv.lock"]
+
+
+def mypy(project: Project, verdicts: Path | None = None) -> None:
+    """`mypy` in the project, unless a project with the same inputs already passed this run.
+
+    Options that touch no Python (Docker, for one) give projects mypy cannot tell
+    apart; checking each would repeat a verdict that cannot differ. A failure is
+    never shared: every project that fails runs mypy and shows its own output.
+    """
+    passed = None
+    if verdicts is not None:
+        verdicts.mkdir(parents=True, exist_ok=True)
+        digest = inputs_digest(project.root, MYPY_INPUTS)
+        passed = verdicts / f"mypy-{digest}-{sys.version_info[0]}.{sys.version_info[1]}"
+        if passed.exists():
+            return
+    project.tool("mypy")
+    if passed is not None:
+        passed.touch()
