@@ -38,8 +38,8 @@ from types import FrameType
 from bench import build, plan, report, servers
 from bench.load import LoadError, require_wrk, run_wrk
 from bench.servers import App, Server, ServerError
-from tests.matrix import TEMPLATE_ROOT
-from tests.project import CommandFailed, Project
+from harness.options import TEMPLATE_ROOT, UsageError, parse_pairs
+from harness.project import CommandFailed, Project
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -89,9 +89,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.rounds, args.duration, args.warmup, args.cold_starts = 1, 1, 0, 1
-    for pair in args.env:
-        if "=" not in pair:
-            parser.error(f"--env takes NAME=VALUE, not {pair!r}")
+    try:
+        args.env = parse_pairs(args.env)
+    except UsageError as error:
+        parser.error(f"--env takes NAME=VALUE: {error}")
     return args
 
 
@@ -182,7 +183,7 @@ class Run:
             if app.generated:
                 self.app_env[app.name].update(redis_env.get(app.name, {}))
                 self.app_env[app.name].update(plan.SERVICE_ENV)
-                self.app_env[app.name].update(pair.split("=", 1) for pair in self.args.env)
+                self.app_env[app.name].update(self.args.env)
 
     def launch(self, app: App) -> tuple[Server, float]:
         """Start one app as configured; it is stopped at the end of the run at the latest."""

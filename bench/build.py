@@ -1,6 +1,6 @@
 """Generating, installing and filling the projects under test.
 
-Projects come from `tests.project`, exactly as the template's own tests make
+Projects come from `harness.project`, exactly as the template's own tests make
 them; the schema comes from each project's own migrations (`alembic upgrade
 head`), so the benchmark reads the tables a deployed service would. Rows are
 then inserted with the database's own tools, with ids 1..N, so a random id in
@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tests.project import CommandFailed, Project, generate
+from harness.project import Project, generate
+from harness.services import psql
 
 CATEGORIES = 20
 DESCRIPTION = "A sturdy, well-made thing that does what it says on the box and ships in two days."
@@ -64,14 +65,7 @@ def postgres_dsn(project: Project) -> str:
 
 
 def psql_in(project: Project, sql: str) -> None:
-    result = subprocess.run(
-        ["psql", postgres_dsn(project), "-v", "ON_ERROR_STOP=1", "-qc", sql],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise CommandFailed(f"psql on {postgres_dsn(project)} failed: {result.stderr}")
+    psql(sql, postgres_dsn(project))
 
 
 def seed_sql_postgres(rows: int) -> str:

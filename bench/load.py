@@ -47,7 +47,12 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class Result:
-    """One wrk run; latencies in milliseconds."""
+    """One wrk run; latencies in milliseconds.
+
+    `cpu_seconds` is what the server's worker spent during the run (user and system
+    time, all its threads), or None when gunicorn replaced the worker meanwhile
+    (`recycled`): the old worker's last seconds are then lost to the count.
+    """
 
     requests: int
     seconds: float
@@ -56,10 +61,22 @@ class Result:
     socket_errors: int
     timeouts: int
     non_2xx: int
+    cpu_seconds: float | None = None
+    recycled: bool = False
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_us_per_request(self) -> float | None:
+        if self.cpu_seconds is None or not self.requests:
+            return None
+        return self.cpu_seconds * 1e6 / self.requests
+
+    @property
+    def errors(self) -> int:
+        return self.socket_errors + self.timeouts + self.non_2xx
 
 
 def require_wrk() -> str:

@@ -17,14 +17,14 @@ import contextlib
 import http.client
 import os
 import shutil
-import signal
 import subprocess
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.project import PRODUCTION_COMMAND, Project, clean_environment, free_port
+from harness.process import stop as stop_process
+from harness.project import PRODUCTION_COMMAND, Project, clean_environment, free_port
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 STOP_TIMEOUT = 40.0  # gunicorn's graceful_timeout (30 s) plus a margin
@@ -82,7 +82,8 @@ def environment(project: Project, app: App, port: int, extra: Mapping[str, str])
             "WEB_CONCURRENCY": "1",
         }
     )
-    # A server writes its bytecode cache like a deployed one; only the first start pays.
+    # The install compiled every module (`--compile-bytecode`); should anything still be
+    # uncompiled, the first start writes its bytecode and no later start compiles it again.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     if app.module is not None:
         env["PYTHONPATH"] = str(REFERENCE_DIR)
@@ -151,22 +152,8 @@ def wait_for_first_200(server: Server, launched: float, deadline: float) -> floa
 
 
 def stop(server: Server) -> None:
-    """SIGTERM to the master (graceful, as in production), then SIGKILL to its group if it hangs.
-
-    The group is signalled only while the master is still alive and unreaped, so
-    its id cannot have been reused by another process.
-    """
-    process = server.process
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+    """Graceful as in production, then the whole group killed if the master hangs."""
+    stop_process(server.process, timeout=STOP_TIMEOUT)
 
 
 def worker_pids(server: Server) -> list[int]:
@@ -181,6 +168,22 @@ def worker_pids(server: Server) -> list[int]:
             if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == server.pid:
                 pids.append(int(stat.parent.name))
     return pids
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User plus system time the process has used so far, all its threads included.
+
+    Read from `/proc/<pid>/stat` (fields 14 and 15, after the command name, which may
+    hold spaces and parentheses): what the kernel charged to this process alone, so a
+    neighbour's load slows the run down but hardly changes the figure.
+    """
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return None
 
 
 def rss_mib(pid: int) -> float | None:
