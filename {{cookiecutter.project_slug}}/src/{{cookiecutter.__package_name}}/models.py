@@ -47,7 +47,7 @@ Price = Annotated[
         },
         mode="validation",
     ),
-    # Always two places, whatever the database hands back (SQLite has no decimal type).
+    # Always two places, whatever the database hands back (not every one has a decimal type).
     PlainSerializer(lambda price: f"{price:.2f}", return_type=str, when_used="json"),
 ]
 # Request bodies refuse fields they do not know: a misspelt field is a 422, not silently dropped.
