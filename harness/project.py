@@ -151,6 +151,14 @@ class Project:
         (services.claim_redis_database); without one, the project claims its own and
         empties it on release. Its keys and Celery queue carry a prefix of its own.
         """
+        # A machine busy with the whole matrix can take seconds to start a database backend
+        # or free a pooled connection: wider bounds than production's defaults, so that load
+        # is not taken for an outage. (The fault tests set their own, short ones.)
+        self.env.update(
+            DATABASE_CONNECT_TIMEOUT="15",
+            DATABASE_STATEMENT_TIMEOUT="30",
+            DATABASE_POOL_TIMEOUT="30",
+        )
         if self.answers.get("database") == "postgres":
             self.env["DATABASE_URL"] = services.create_database(self.name)
             self.database_created = True
