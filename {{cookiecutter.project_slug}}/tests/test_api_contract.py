@@ -20,10 +20,10 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
+from {{ cookiecutter.__package_name }}.core.config import Settings
 {% if cookiecutter.use_celery %}
 from {{ cookiecutter.__package_name }}.jobs.app import celery_app
 {% endif %}
-from {{ cookiecutter.__package_name }}.core.config import Settings
 from {{ cookiecutter.__package_name }}.main import create_app
 
 pytestmark = pytest.mark.heavy

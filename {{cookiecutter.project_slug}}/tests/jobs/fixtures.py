@@ -1,4 +1,4 @@
-"""Fixtures of the Celery option: the real broker, a real worker, and a proxy to cut."""
+"""Fixtures of the Celery option: the real broker, a real worker, and proxies to cut."""
 
 import os
 from collections.abc import Iterator
@@ -11,34 +11,58 @@ from celery.contrib.testing.worker import start_worker
 
 from {{ cookiecutter.__package_name }}.core.config import Settings
 from {{ cookiecutter.__package_name }}.jobs import tasks
-from {{ cookiecutter.__package_name }}.jobs.app import celery_app
+from {{ cookiecutter.__package_name }}.jobs.app import celery_app, celery_config
 
 from tests.tcp_proxy import TcpProxy
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://localhost:6379/15")
+
+
+def redis_proxy() -> TcpProxy:
+    redis = urlsplit(REDIS_URL)
+    return TcpProxy(redis.hostname or "localhost", redis.port or 6379)
+
+
+def through(proxy: TcpProxy) -> str:
+    """REDIS_URL, reached through `proxy`."""
+    return REDIS_URL.replace(urlsplit(REDIS_URL).netloc, f"127.0.0.1:{proxy.port}", 1)
 
 
 @pytest.fixture(scope="session")
 def broker_proxy() -> Iterator[TcpProxy]:
     """Publishers reach the broker through this proxy, so a test can take it away."""
-    broker = urlsplit(os.environ.get("TEST_REDIS_URL", "redis://localhost:6379/15"))
-    with TcpProxy(broker.hostname or "localhost", broker.port or 6379) as proxy:
+    with redis_proxy() as proxy:
+        yield proxy
+
+
+@pytest.fixture(scope="session")
+def backend_proxy() -> Iterator[TcpProxy]:
+    """The app and the worker reach the result store through this proxy, the broker not."""
+    with redis_proxy() as proxy:
         yield proxy
 
 
 @pytest.fixture(scope="session", autouse=True)
-def celery_for_tests(settings: Settings, broker_proxy: TcpProxy) -> Iterator[Celery]:
+def celery_for_tests(
+    settings: Settings, broker_proxy: TcpProxy, backend_proxy: TcpProxy
+) -> Iterator[Celery]:
     """The real broker (Redis from TEST_REDIS_URL), on a queue no other test run reads.
 
-    The worker reads from the broker directly; the app publishes through
-    `broker_proxy`. Tasks reach the test database through `tasks.get_settings`.
+    Configured as the service configures it, except that the worker reads from the
+    broker directly while the app publishes through `broker_proxy`. Tasks reach the
+    test database through `tasks.get_settings`.
     """
-    broker = os.environ.get("TEST_REDIS_URL", "redis://localhost:6379/15")
-    netloc = urlsplit(broker).netloc
+    under_test = settings.model_copy(
+        update={
+            "celery_broker_url": REDIS_URL,
+            "celery_result_backend": through(backend_proxy),
+            "celery_queue": f"test-{uuid4().hex}",
+        }
+    )
     celery_app.conf.update(
-        broker_url=broker,
-        broker_read_url=broker,
-        broker_write_url=broker.replace(netloc, f"127.0.0.1:{broker_proxy.port}", 1),
-        result_backend=broker,
-        task_default_queue=f"test-{uuid4().hex}",
+        celery_config(under_test),
+        broker_read_url=REDIS_URL,
+        broker_write_url=through(broker_proxy),
     )
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(tasks, "get_settings", lambda: settings)

@@ -11,6 +11,7 @@ has the same effect as running it once.
 from typing import Any
 
 from celery import Celery, Task
+from celery.backends.redis import RedisBackend
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ..core.config import Settings, get_settings
@@ -20,7 +21,9 @@ class RetryingTask(Task[Any, Any]):
     """Base for tasks: transient errors are retried with exponential backoff and jitter.
 
     Waits of about 1, 2, 4, 8 ... seconds (each randomised, at most 60), five
-    retries at most; any other error fails the task at once.
+    retries at most; any other error fails the task at once. A worker holds a task
+    through its wait, which is why the visibility timeout allows 60 s beyond the
+    hard time limit.
     """
 
     # The database or the network hiccuped; the task itself is fine.
@@ -32,30 +35,58 @@ class RetryingTask(Task[Any, Any]):
     max_retries = 5
 
 
-def create_celery(settings: Settings) -> Celery:
-    app = Celery(settings.celery_queue, include=["{{ cookiecutter.__package_name }}.tasks"])
-    app.conf.update(
-        broker_url=settings.celery_broker_url,
-        result_backend=settings.celery_result_backend,
-        task_default_queue=settings.celery_queue,
+class PolledRedisBackend(RedisBackend):
+    """Redis results that the API reads by task id and never waits for.
+
+    Celery subscribes a client to a task's result channel as it sends the task, in
+    case the caller blocks on the result. The API never does (clients poll the
+    status route), and the subscription needs the result store: with Redis down it
+    would hold an enqueue for about 19 s of reconnection attempts, then fail it
+    with "the Celery application must be restarted". A caller that does wait
+    (`AsyncResult.get`) still subscribes, when it starts waiting.
+    """
+
+    def on_task_call(self, producer: Any, task_id: str) -> None:
+        pass
+
+
+# `class+url` is how Celery names a backend class along with its URL.
+RESULT_BACKEND_CLASS = f"{__name__}:{PolledRedisBackend.__name__}"
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    return {
+        "broker_url": settings.celery_broker_url,
+        "result_backend": f"{RESULT_BACKEND_CLASS}+{settings.celery_result_backend}",
+        # A result store that does not answer fails a status read within seconds, not minutes.
+        "redis_socket_connect_timeout": 2,
+        "redis_socket_timeout": 5,
+        "task_default_queue": settings.celery_queue,
         # JSON only: pickle would let whoever can write to the broker run code on workers.
-        task_serializer="json",
-        result_serializer="json",
-        accept_content=["json"],
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
         # One task at a time per worker process, so a long task does not hold others hostage.
-        worker_prefetch_multiplier=1,
-        task_soft_time_limit=settings.celery_soft_time_limit_seconds,
-        task_time_limit=settings.celery_time_limit_seconds,
-        task_track_started=True,
-        result_expires=settings.celery_result_expires_seconds,
-        # Unacknowledged tasks of a vanished worker are redelivered after this long;
-        # it must exceed the longest task, or a slow task would run twice.
-        broker_transport_options={"visibility_timeout": settings.celery_visibility_timeout_seconds},
-        broker_connection_retry_on_startup=True,
-        worker_hijack_root_logger=False,
-    )
+        "worker_prefetch_multiplier": 1,
+        "task_soft_time_limit": settings.celery_soft_time_limit_seconds,
+        "task_time_limit": settings.celery_time_limit_seconds,
+        "task_track_started": True,
+        "result_expires": settings.celery_result_expires_seconds,
+        # Unacknowledged tasks of a vanished worker are redelivered after this long; it
+        # exceeds the longest a worker may hold a task, or a slow task would run twice.
+        "broker_transport_options": {
+            "visibility_timeout": settings.celery_visibility_timeout_in_effect
+        },
+        "broker_connection_retry_on_startup": True,
+        "worker_hijack_root_logger": False,
+    }
+
+
+def create_celery(settings: Settings) -> Celery:
+    app = Celery(settings.celery_queue, include=[f"{__package__}.tasks"])
+    app.conf.update(celery_config(settings))
     return app
 
 

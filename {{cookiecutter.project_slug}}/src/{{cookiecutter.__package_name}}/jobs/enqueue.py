@@ -1,19 +1,31 @@
-"""Enqueueing Celery tasks from request handlers.
+"""Enqueueing Celery tasks from request handlers, and whether the broker answers.
 
 Publishing to the broker is blocking socket I/O, so it runs in the thread pool,
 never on the event loop. If the broker is down, the client gets a 503 within
 about a second instead of a hung request.
 """
 
+import asyncio
 from typing import Any
 
+from anyio import to_thread
 from celery import Task
 from fastapi import HTTPException, status
 from kombu.exceptions import OperationalError
 from starlette.concurrency import run_in_threadpool
 
+from .app import celery_app
+
 PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 QUEUE_UNAVAILABLE = "The task queue is unavailable; try again later"
+
+
+def queue_unavailable() -> HTTPException:
+    return HTTPException(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        detail=QUEUE_UNAVAILABLE,
+        headers={"Retry-After": "5"},
+    )
 
 
 async def enqueue(task: Task[Any, Any], *args: Any) -> str:
@@ -23,10 +35,28 @@ async def enqueue(task: Task[Any, Any], *args: Any) -> str:
             task.apply_async, args, retry=True, retry_policy=PUBLISH_RETRY
         )
     except (OperationalError, ConnectionError, TimeoutError) as error:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            detail=QUEUE_UNAVAILABLE,
-            headers={"Retry-After": "5"},
-        ) from error
+        raise queue_unavailable() from error
     task_id: str = result.id
     return task_id
+
+
+def _broker_connects(seconds: float) -> None:
+    options = {"socket_connect_timeout": seconds, "socket_timeout": seconds}
+    with celery_app.connection_for_write(transport_options=options) as connection:
+        connection.ensure_connection(max_retries=0)
+
+
+async def broker_answers(within: float) -> bool:
+    """Whether the broker accepts a connection `within` so many seconds.
+
+    For readiness probes, so it never raises, and answers on time even when the
+    connection attempt is stuck in its thread (which is then left to finish alone).
+    The bound is a parameter, not the caller's `asyncio.timeout`, because the
+    thread's socket needs it too.
+    """
+    try:
+        async with asyncio.timeout(within):
+            await to_thread.run_sync(_broker_connects, within, abandon_on_cancel=True)
+    except Exception:
+        return False
+    return True

@@ -5,7 +5,6 @@ tasks use the same database through a sync driver and a small pool per worker
 process.
 """
 
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -20,9 +19,9 @@ from sqlalchemy.engine import make_url
 {% endif %}
 from sqlmodel import Session, col
 
-from .app import RetryingTask, celery_app
 from ..core.config import get_settings
-from ..models import CategoryStats, Item
+from ..models import Item
+from .app import RetryingTask, celery_app
 
 
 def sync_database_url(async_url: str) -> str:
@@ -59,11 +58,11 @@ def enforce_foreign_keys(connection: DBAPIConnection, _record: ConnectionPoolEnt
 
 
 @celery_app.task(base=RetryingTask)
-def refresh_category_stats(category_id: int) -> dict[str, Any]:
-    """Recount a category's items and their average price.
+def summarise_category(category_id: int) -> dict[str, Any]:
+    """Count a category's items and average their prices; the summary is the task's result.
 
-    Idempotent: it recomputes from the items and overwrites the stored row, so a
-    redelivered or retried run leaves the same result.
+    It only reads, so running it again (a redelivery, a retry) is harmless: it
+    reports the items as they are then.
     """
     with Session(engine()) as session:
         count, average = session.execute(
@@ -71,12 +70,8 @@ def refresh_category_stats(category_id: int) -> dict[str, Any]:
                 col(Item.category_id) == category_id
             )
         ).one()
-        stats = CategoryStats(
-            category_id=category_id,
-            item_count=count,
-            average_price=float(average) if average is not None else None,
-            refreshed_at=datetime.now(UTC),
-        )
-        session.merge(stats)
-        session.commit()
-        return stats.model_dump(mode="json")
+    return {
+        "category_id": category_id,
+        "item_count": count,
+        "average_price": float(average) if average is not None else None,
+    }
