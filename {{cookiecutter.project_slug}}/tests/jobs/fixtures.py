@@ -52,6 +52,17 @@ def celery_for_tests(
     broker directly while the app publishes through `broker_proxy`. Tasks reach the
     test database through `tasks.get_settings`.
     """
+    # Celery reads these two variables itself and lets them win over its configuration:
+    # the proxies below would be bypassed. The settings have read them already.
+    with pytest.MonkeyPatch.context() as environment:
+        environment.delenv("CELERY_BROKER_URL", raising=False)
+        environment.delenv("CELERY_RESULT_BACKEND", raising=False)
+        yield from configured_for_tests(settings, broker_proxy, backend_proxy)
+
+
+def configured_for_tests(
+    settings: Settings, broker_proxy: TcpProxy, backend_proxy: TcpProxy
+) -> Iterator[Celery]:
     under_test = settings.model_copy(
         update={
             "celery_broker_url": REDIS_URL,

@@ -55,6 +55,7 @@ RESULT_BACKEND_CLASS = f"{__name__}:{PolledRedisBackend.__name__}"
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
+    visibility = settings.celery_visibility_timeout_in_effect
     return {
         "broker_url": settings.celery_broker_url,
         "result_backend": f"{RESULT_BACKEND_CLASS}+{settings.celery_result_backend}",
@@ -76,8 +77,12 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "result_expires": settings.celery_result_expires_seconds,
         # Unacknowledged tasks of a vanished worker are redelivered after this long; it
         # exceeds the longest a worker may hold a task, or a slow task would run twice.
+        # Workers look for such tasks at start and then every `unacked_restore_interval`
+        # seconds (by default only every 100 s: ten calls of ten seconds each).
         "broker_transport_options": {
-            "visibility_timeout": settings.celery_visibility_timeout_in_effect
+            "visibility_timeout": visibility,
+            "unacked_restore_interval": min(visibility, 10),
+            "unacked_restore_throttle": 1,
         },
         "broker_connection_retry_on_startup": True,
         "worker_hijack_root_logger": False,
