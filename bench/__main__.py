@@ -2,24 +2,25 @@
 
 The run has four phases, each bounded in time:
 
-1. generate and install the builds in `plan.BUILDS`, give each its database
-   (10,000 rows) and, where it has Redis, its own Redis database and key prefix;
+1. generate and install the builds in `plan.BUILDS` as production does, give each
+   its database (10,000 rows) and, where it has Redis, its own Redis database;
 2. start every app in `plan.APPS` (one gunicorn worker each, pinned to one CPU),
    warm each measured endpoint up, then run the rounds: every (app, endpoint)
    once per round, in an order shuffled per round so that drift on a shared
-   machine spreads over both sides of each ratio;
+   machine spreads over both sides of each ratio. Around each run the worker's
+   CPU time is read, for the CPU cost per request;
 3. read each worker's RSS after the load, then stop the servers;
-4. launch each generated app again a few times, alone, for cold start.
+4. launch each build again a few times, alone, for cold start.
 
 Whatever happens (an error, Ctrl-C, SIGTERM), every server started is stopped,
-every database created is dropped and every Redis key written under the run's
-prefixes is deleted.
+every database created is dropped and every Redis database claimed is emptied.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime
 import json
 import os
@@ -63,7 +64,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="smoke run: 1 round of 1 s, no warm-up, 1 cold start (figures are not meaningful)",
+        help="smoke run: 1 round of 2 s, no warm-up, 1 cold start (figures are not meaningful)",
     )
     parser.add_argument(
         "--workdir",
@@ -88,7 +89,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, help="also write the raw figures to this file")
     args = parser.parse_args(argv)
     if args.quick:
-        args.rounds, args.duration, args.warmup, args.cold_starts = 1, 1, 0, 1
+        args.rounds, args.duration, args.warmup, args.cold_starts = 1, 2, 0, 1
     try:
         args.env = parse_pairs(args.env)
     except UsageError as error:
@@ -132,14 +133,19 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         say("interrupted; servers stopped, databases dropped")
         return 130
-    except (CommandFailed, ServerError, LoadError, build.RedisUnavailable) as error:
+    except (CommandFailed, ServerError, LoadError) as error:
         say(f"failed; servers stopped, databases dropped:\n{error}")
         return 1
+    context.append(
+        f"wall time: {(time.monotonic() - STARTED) / 60:.1f} min; load average at the end: "
+        f"{load_average()}"
+    )
     print(report.render(findings, context))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         raw = asdict(findings)
         raw["results"] = {" | ".join(key): runs for key, runs in raw["results"].items()}
+        raw["unlike_references"] = sorted(raw["unlike_references"])
         args.json.write_text(json.dumps({"context": context, **raw}, indent=1))
     return 0
 
@@ -151,6 +157,7 @@ class Run:
         self.args = args
         self.cleanup = cleanup
         self.server_cpu, self.load_cpu = pick_cpus()
+        self.load_at_start = load_average()
         self.findings = report.Findings()
         self.projects: dict[str, Project] = {}
         self.app_env: dict[str, dict[str, str]] = {}
@@ -174,15 +181,20 @@ class Run:
             say(f"provisioning {name}: migrations and {plan.ROWS:,} rows")
             self.cleanup.callback(build.release, project)
             build.provision(project, plan.ROWS)
-        server_env = {}
+        # The server's own settings (gunicorn.conf.py reads them) are the same for every
+        # app; the layers' switches and --env only concern the generated services.
+        server_env = dict(plan.SERVICE_ENV)
         if self.args.max_requests is not None:
             server_env["MAX_REQUESTS"] = str(self.args.max_requests)
-        redis_env = redis_environment(self.projects, self.cleanup)
-        for app in plan.APPS:
+        for number, app in enumerate(plan.APPS):
             self.app_env[app.name] = dict(server_env)
             if app.generated:
-                self.app_env[app.name].update(redis_env.get(app.name, {}))
-                self.app_env[app.name].update(plan.SERVICE_ENV)
+                project_env = self.projects[app.build].env
+                if "REDIS_KEY_PREFIX" in project_env:
+                    # Apps of one build share its Redis database, never each other's keys.
+                    prefix = f"{project_env['REDIS_KEY_PREFIX']}{number}:"
+                    self.app_env[app.name]["REDIS_KEY_PREFIX"] = prefix
+                self.app_env[app.name].update(app.env)
                 self.app_env[app.name].update(self.args.env)
 
     def launch(self, app: App) -> tuple[Server, float]:
@@ -204,13 +216,18 @@ class Run:
             server, _ = self.launch(app)
             self.running[app.name] = server
             self.workers_seen[app.name].update(servers.worker_pids(server))
-        return describe(
-            self.args, self.projects, self.server_cpu, self.load_cpu
-        ) + check_references(self.running)
+        checks, self.findings.unlike_references = check_references(self.running)
+        return (
+            describe(self.args, self.projects, self.server_cpu, self.load_cpu, self.load_at_start)
+            + checks
+        )
 
     def measure(self, measurement: plan.Measurement, seconds: int) -> None:
+        """One wrk run, with the worker's CPU time read just before and just after it."""
         app, endpoint = measurement
         server = self.running[app.name]
+        before = servers.worker_pids(server)
+        cpu_before = [servers.cpu_seconds(pid) for pid in before]
         result = run_wrk(
             server.base_url,
             endpoint,
@@ -218,7 +235,13 @@ class Run:
             connections=plan.CONNECTIONS,
             cpu=self.load_cpu,
         )
-        self.workers_seen[app.name].update(servers.worker_pids(server))
+        after = servers.worker_pids(server)
+        cpu_after = [servers.cpu_seconds(pid) for pid in after]
+        self.workers_seen[app.name].update(after)
+        used = None
+        if before == after and None not in cpu_before + cpu_after:
+            used = sum(c for c in cpu_after if c) - sum(c for c in cpu_before if c)
+        result = dataclasses.replace(result, cpu_seconds=used, recycled=before != after)
         self.findings.results.setdefault(plan.key(measurement), []).append(result)
 
     def load(self) -> None:
@@ -235,15 +258,13 @@ class Run:
 
     def inspect_and_stop_servers(self) -> None:
         """Worker memory, worker replacements and cache use, read while the servers are warm."""
-        for app in plan.COLD_START_APPS:
+        for app in plan.APPS:
             sizes = [servers.rss_mib(pid) for pid in servers.worker_pids(self.running[app.name])]
             self.findings.rss_mib[app.name] = max((s for s in sizes if s is not None), default=None)
         for app in plan.APPS:
             self.findings.worker_restarts[app.name] = max(len(self.workers_seen[app.name]) - 1, 0)
             if app.generated and self.projects[app.build].answers.get("use_redis"):
-                self.findings.cache_hit[app.name] = served_from_cache(
-                    self.running[app.name], self.app_env[app.name]
-                )
+                self.findings.cache_hit[app.name] = served_from_cache(self.running[app.name])
         say("stopping servers")
         for server in self.running.values():
             servers.stop(server)
@@ -287,47 +308,23 @@ def rotated(apps: list[App], number: int) -> list[App]:
     return apps[shift:] + apps[:shift]
 
 
-def redis_environment(
-    projects: dict[str, Project], cleanup: contextlib.ExitStack
-) -> dict[str, dict[str, str]]:
-    """Each generated app's own Redis database and key prefix (when any build has Redis).
-
-    At the end only the keys under those prefixes are deleted, never a whole database.
-    """
-    generated = [app for app in plan.APPS if app.generated]
-    if not any(projects[app.build].answers.get("use_redis") for app in generated):
-        return {app.name: {} for app in generated}
-    environments = {}
-    databases = build.empty_redis_databases(len(generated))
-    for number, (app, db) in enumerate(zip(generated, databases, strict=True)):
-        prefix = f"bench{os.getpid()}_{number}:"
-        cleanup.callback(build.delete_redis_keys, db, prefix)
-        environments[app.name] = {
-            "REDIS_URL": f"redis://127.0.0.1:6379/{db}",
-            "REDIS_KEY_PREFIX": prefix,
-        }
-    return environments
-
-
-def served_from_cache(server: Server, env: dict[str, str]) -> bool:
-    """A repeated read answered from Redis: `X-Cache: hit`, or, without that header, cache keys.
-
-    Keys alone are weak evidence (the rate limiter writes some too), so the header wins.
-    """
+def served_from_cache(server: Server) -> bool:
+    """A repeated read answered from Redis: the service says so with `X-Cache: hit`."""
     url = f"{server.base_url}{plan.ITEM_REPEATED.path}"
+    header = None
     for _ in range(2):
         with urllib.request.urlopen(url, timeout=5) as response:
             header = response.headers.get("X-Cache")
-    if header is not None:
-        return header.lower() == "hit"
-    db = int(env["REDIS_URL"].rsplit("/", 1)[1])
-    keys = build.redis_keys(db, env["REDIS_KEY_PREFIX"])
-    return any("ratelimit" not in key for key in keys)
+    return (header or "").lower() == "hit"
 
 
-def check_references(running: dict[str, Server]) -> list[str]:
-    """The raw references must answer exactly what the service answers, or the ratio is unfair."""
+def check_references(running: dict[str, Server]) -> tuple[list[str], set[str]]:
+    """The raw references must answer exactly what the service answers, or the ratio is unfair.
+
+    Returns the lines for the report and the references whose answer differs.
+    """
     lines = []
+    unlike = set()
     for ratio in plan.RATIOS:
         (service, endpoint), (reference, _) = ratio.subject, ratio.baseline
         if reference.generated or endpoint.random_max is None:
@@ -336,10 +333,24 @@ def check_references(running: dict[str, Server]) -> list[str]:
         bodies = []
         for app in (service, reference):
             with urllib.request.urlopen(running[app.name].base_url + path, timeout=5) as response:
-                bodies.append(json.loads(response.read()))
-        same = "same JSON" if bodies[0] == bodies[1] else f"DIFFERENT JSON: {bodies}"
-        lines.append(f"check: GET {path} from {service.name} and {reference.name}: {same}")
-    return lines
+                bodies.append(response.read())
+        if bodies[0] == bodies[1]:
+            verdict = "same bytes"
+        elif json.loads(bodies[0]) == json.loads(bodies[1]):
+            verdict = "same JSON, keys or spacing differ"
+        else:
+            verdict = f"DIFFERENT JSON: {bodies[0]!r} vs {bodies[1]!r}"
+            unlike.add(reference.name)
+        line = f"check: GET {path} from {service.name} and {reference.name}: {verdict}"
+        if line not in lines:
+            lines.append(line)
+    return lines, unlike
+
+
+def load_average() -> str:
+    with contextlib.suppress(OSError):
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    return "unknown"
 
 
 def describe(
@@ -347,6 +358,7 @@ def describe(
     projects: dict[str, Project],
     server_cpu: int | None,
     load_cpu: int | None,
+    load_at_start: str,
 ) -> list[str]:
     """What a reader needs to judge the figures: when, what code, which machine and settings."""
     commit = git("rev-parse", "--short", "HEAD")
@@ -364,7 +376,6 @@ def describe(
         ["wrk", "--version"], capture_output=True, text=True, check=False
     ).stdout.split(" [")[0]
     recycling = "" if args.max_requests is None else f", MAX_REQUESTS={args.max_requests}"
-    extra = dict(pair.split("=", 1) for pair in args.env)
     mode = " (--quick: a smoke run, figures not meaningful)" if args.quick else ""
     return [
         f"FastAPI template benchmark, {datetime.datetime.now():%Y-%m-%d %H:%M}, "
@@ -374,9 +385,17 @@ def describe(
         f"rounds: {args.rounds} x {args.duration} s, interleaved, after {args.warmup} s warm-up "
         f"per endpoint; cold start: {args.cold_starts} launch(es) per app",
         f"server: gunicorn -c gunicorn.conf.py, WEB_CONCURRENCY=1{recycling}; {versions(projects)}",
-        "service environment: "
-        + " ".join(f"{name}={value}" for name, value in {**plan.SERVICE_ENV, **extra}.items()),
+        f"install: uv {' '.join(build.INSTALL)} (as the Dockerfile; PYTHONDONTWRITEBYTECODE "
+        "cleared for every server)",
+        "environment of every server: "
+        + " ".join(f"{name}={value}" for name, value in plan.SERVICE_ENV_SHOWN.items())
+        + (
+            "; of the services: " + " ".join(f"{n}={v}" for n, v in args.env.items())
+            if args.env
+            else ""
+        ),
         "builds: " + "; ".join(f"{name} {answers}" for name, answers in plan.BUILDS.items()),
+        f"load average at the start: {load_at_start}",
     ]
 
 

@@ -1,16 +1,21 @@
 """Generating, installing and filling the projects under test.
 
 Projects come from `harness.project`, exactly as the template's own tests make
-them; the schema comes from each project's own migrations (`alembic upgrade
-head`), so the benchmark reads the tables a deployed service would. Rows are
-then inserted with the database's own tools, with ids 1..N, so a random id in
-that range always hits a row.
+them, and are installed as the generated Dockerfile installs them: no dev tools,
+the package itself not editable, every module compiled to bytecode. An
+uncompiled environment on a machine that sets PYTHONDONTWRITEBYTECODE compiles
+every module again at each start, which would be most of a cold start.
+
+The schema comes from each project's own migrations (`alembic upgrade head`),
+so the benchmark reads the tables a deployed service would. Rows are then
+inserted with the database's own tools, with ids 1..N, so a random id in that
+range always hits a row; a category's `name_key` is its name case-folded, as the
+service writes it.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +23,8 @@ from typing import Any
 from harness.project import Project, generate
 from harness.services import psql
 
+# The production install (the generated Dockerfile's, without --frozen: the lock is made here).
+INSTALL = ["sync", "--no-dev", "--no-editable", "--compile-bytecode"]
 CATEGORIES = 20
 DESCRIPTION = "A sturdy, well-made thing that does what it says on the box and ships in two days."
 
@@ -32,12 +39,16 @@ def build(workdir: Path, name: str, answers: Mapping[str, Any], unique: str) -> 
         output_dir.mkdir(parents=True, exist_ok=True)
         root = generate(output_dir, answers)
     project = Project(root=root, answers=dict(answers), name=f"bench_{name}_{unique}")
-    project.install(dev=False)
+    project.uv(*INSTALL, timeout=900)
     return project
 
 
 def provision(project: Project, rows: int) -> None:
-    """A fresh database, migrated by the project and filled with `rows` items."""
+    """A fresh database, migrated by the project and filled with `rows` items.
+
+    With Redis the project also claims an empty Redis database of its own, which
+    `release` empties: its `REDIS_URL` and `REDIS_KEY_PREFIX` are in `project.env`.
+    """
     project.provision()
     if project.answers.get("database") != "postgres":
         release(project)  # a file left by an earlier run kept in the same workdir
@@ -70,8 +81,8 @@ def psql_in(project: Project, sql: str) -> None:
 
 def seed_sql_postgres(rows: int) -> str:
     return f"""
-INSERT INTO category (id, name)
-  SELECT g, 'Category ' || g FROM generate_series(1, {CATEGORIES}) AS g;
+INSERT INTO category (id, name, name_key)
+  SELECT g, 'Category ' || g, 'category ' || g FROM generate_series(1, {CATEGORIES}) AS g;
 INSERT INTO item (id, name, description, price, category_id)
   SELECT g, 'Item ' || g, '{DESCRIPTION}', round(((g % 997) * 1.25 + 0.99)::numeric, 2),
          (g % {CATEGORIES}) + 1
@@ -85,8 +96,8 @@ ANALYZE;
 def seed_sqlite(path: str, rows: int) -> None:
     with sqlite3.connect(path) as connection:
         connection.executemany(
-            "INSERT INTO category (id, name) VALUES (?, ?)",
-            [(i, f"Category {i}") for i in range(1, CATEGORIES + 1)],
+            "INSERT INTO category (id, name, name_key) VALUES (?, ?, ?)",
+            [(i, f"Category {i}", f"category {i}") for i in range(1, CATEGORIES + 1)],
         )
         connection.executemany(
             "INSERT INTO item (id, name, description, price, category_id) VALUES (?, ?, ?, ?, ?)",
@@ -97,46 +108,3 @@ def seed_sqlite(path: str, rows: int) -> None:
         )
         connection.execute("ANALYZE")
     connection.close()
-
-
-class RedisUnavailable(RuntimeError):
-    pass
-
-
-def redis_cli(db: int, *command: str) -> str:
-    try:
-        result = subprocess.run(
-            ["redis-cli", "-h", "127.0.0.1", "-p", "6379", "-n", str(db), *command],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise RedisUnavailable(f"redis-cli could not reach 127.0.0.1:6379: {error}") from error
-    if result.returncode != 0 or result.stdout.startswith(("ERR", "Could not connect")):
-        raise RedisUnavailable(
-            "Redis must be running on 127.0.0.1:6379 for the Redis build "
-            "(for example `redis-server --daemonize yes --bind 127.0.0.1 --save ''`): "
-            f"{result.stdout.strip()} {result.stderr.strip()}"
-        )
-    return result.stdout.strip()
-
-
-def empty_redis_databases(count: int) -> list[int]:
-    """Databases that hold no keys right now, from the top (15) down: each app gets its own."""
-    chosen = [db for db in range(15, 0, -1) if redis_cli(db, "DBSIZE") == "0"][:count]
-    if len(chosen) < count:
-        raise RedisUnavailable(f"Redis has fewer than {count} empty databases among 1..15")
-    return chosen
-
-
-def redis_keys(db: int, prefix: str) -> list[str]:
-    return redis_cli(db, "--scan", "--pattern", f"{prefix}*").split()
-
-
-def delete_redis_keys(db: int, prefix: str) -> None:
-    """Only the keys under this run's own prefix: another user of the database keeps its keys."""
-    keys = redis_keys(db, prefix)
-    for start in range(0, len(keys), 500):
-        redis_cli(db, "DEL", *keys[start : start + 500])

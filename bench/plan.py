@@ -160,6 +160,11 @@ LAYERS = [
         (SERVICE_REDIS_NO_LIMIT, ITEM_REPEATED),
     ),
     Ratio(
+        "response cache: a hit vs reading PostgreSQL, same id",
+        (SERVICE_REDIS_NO_LIMIT, ITEM_REPEATED),
+        (SERVICE_POSTGRES, ITEM_REPEATED),
+    ),
+    Ratio(
         "cache hit without the rate limiter vs FastAPI hello",
         (SERVICE_REDIS_NO_LIMIT, ITEM_REPEATED),
         (REF_HELLO, HELLO),

@@ -1,8 +1,16 @@
-"""Turning rounds of raw figures into medians, ratios and verdicts.
+"""Turning rounds of raw figures into medians, ratios, verdicts and the printed tables.
 
 A ratio is the median of the per-round ratios, not the ratio of medians: both
 sides of a round ran back to back, so a slow moment on a shared machine hits
 both and cancels out, and the median drops the round it did not.
+
+Each ratio is given twice. By CPU time per request of the worker (reference's
+over the service's), which decides the verdict: the kernel charges a process
+only for the time it ran, so another engineer's test suite on the same machine
+slows a run down without changing what each request cost. And by throughput
+(service's over reference's), the figure a user sees, which a busy neighbour
+moves more; where the two disagree, the throughput ratio says what the CPU
+figure does not see (waiting on a pool, on the database, on the scheduler).
 """
 
 from __future__ import annotations
@@ -12,6 +20,9 @@ from dataclasses import dataclass, field
 
 from bench import plan
 from bench.load import Result
+
+MET = "met"
+NOT_MET = "NOT MET"
 
 
 @dataclass
@@ -24,32 +35,31 @@ class Findings:
     worker_restarts: dict[str, int] = field(default_factory=dict)
     # For each generated app with Redis: whether a repeated read was served from the cache.
     cache_hit: dict[str, bool] = field(default_factory=dict)
+    # References whose answer for item 1 differs from the service's: their ratios are void.
+    unlike_references: set[str] = field(default_factory=set)
 
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def shortfall(measured: float, target: float, *, at_most: bool = False) -> str:
-    """'meets', or by how much (relative to the target) the figure misses it."""
-    if measured != measured:  # NaN: nothing was measured
-        return "no data"
-    if (measured <= target) if at_most else (measured >= target):
-        return "meets"
-    gap = (measured - target) / target if at_most else (target - measured) / target
-    return f"MISSES by {gap:.0%}"
+def results_of(findings: Findings, measurement: plan.Measurement) -> list[Result]:
+    return findings.results.get(plan.key(measurement), [])
 
 
-def problems(results: list[Result]) -> str:
-    """Failed requests make a throughput figure meaningless: say so beside it."""
-    errors = sum(r.socket_errors + r.timeouts for r in results)
+def cpu_us(results: list[Result]) -> float:
+    return median([r.cpu_us_per_request for r in results if r.cpu_us_per_request is not None])
+
+
+def verdict(ok: bool) -> str:
+    return MET if ok else NOT_MET
+
+
+def errors_text(results: list[Result]) -> str:
+    """Failed requests, by kind: what wrk saw as non-2xx, and socket errors or timeouts."""
     non_2xx = sum(r.non_2xx for r in results)
-    found = []
-    if errors:
-        found.append(f"{errors} socket errors/timeouts")
-    if non_2xx:
-        found.append(f"{non_2xx} non-2xx")
-    return ", ".join(found)
+    sockets = sum(r.socket_errors + r.timeouts for r in results)
+    return f"{non_2xx}/{sockets}"
 
 
 def table(header: list[str], rows: list[list[str]], right: set[int]) -> str:
@@ -64,104 +74,295 @@ def table(header: list[str], rows: list[list[str]], right: set[int]) -> str:
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
-def throughput_table(findings: Findings) -> str:
+def number(value: float, pattern: str = "{:,.0f}") -> str:
+    return "-" if value != value else pattern.format(value)  # NaN: nothing measured
+
+
+# Per endpoint.
+
+
+@dataclass
+class Latency:
+    app: str
+    endpoint: str
+    generated: bool
+    results: list[Result]
+
+    @property
+    def p50(self) -> float:
+        return median([r.p50_ms for r in self.results])
+
+    @property
+    def p99(self) -> float:
+        return median([r.p99_ms for r in self.results])
+
+    @property
+    def spread(self) -> float:
+        return self.p99 / self.p50 if self.p50 else float("nan")
+
+    @property
+    def errors(self) -> int:
+        return sum(r.errors for r in self.results)
+
+    @property
+    def fair(self) -> bool:
+        return self.errors == 0 and self.spread <= plan.P99_OVER_P50_MAX
+
+
+def latencies(findings: Findings) -> list[Latency]:
+    return [
+        Latency(app.name, endpoint.label, app.generated, results_of(findings, (app, endpoint)))
+        for app, endpoint in plan.measurements()
+    ]
+
+
+def endpoint_table(findings: Findings) -> str:
     rows = []
-    for app, endpoint in plan.measurements():
-        results = findings.results.get(plan.key((app, endpoint)), [])
-        p50 = median([r.p50_ms for r in results])
-        p99 = median([r.p99_ms for r in results])
-        spread = p99 / p50 if p50 else float("nan")
-        trouble = problems(results)
-        if not app.generated:
-            verdict = trouble or "(reference)"
-        elif trouble:
-            verdict = f"MISSES: {trouble}"
-        elif spread > plan.P99_OVER_P50_MAX:
-            verdict = f"MISSES: p99 is {spread:.1f}x p50"
+    for row in latencies(findings):
+        if not row.generated:
+            judged = "(reference)"
+        elif row.fair:
+            judged = MET
         else:
-            verdict = "meets"
+            judged = NOT_MET
         rows.append(
             [
-                app.name,
-                endpoint.label,
-                f"{median([r.rps for r in results]):,.0f}",
-                f"{p50:.2f}",
-                f"{p99:.2f}",
-                f"{spread:.1f}x",
-                verdict,
-            ]
-        )
-    header = ["app", "endpoint", "req/s", "p50 ms", "p99 ms", "p99/p50", "fairness (<=5x, 0 err)"]
-    return table(header, rows, right={2, 3, 4, 5})
-
-
-def ratio_value(findings: Findings, ratio: plan.Ratio) -> float:
-    subject = findings.results.get(plan.key(ratio.subject), [])
-    baseline = findings.results.get(plan.key(ratio.baseline), [])
-    per_round = [s.rps / b.rps for s, b in zip(subject, baseline, strict=False) if b.rps]
-    return median(per_round)
-
-
-def ratio_verdict(findings: Findings, ratio: plan.Ratio, value: float) -> str:
-    app = ratio.subject[0]
-    if ratio.needs_redis:
-        if app.name not in findings.cache_hit:
-            return "n/a: this build has no Redis"
-        if not findings.cache_hit[app.name]:
-            return "n/a: repeated reads were not served from Redis"
-    verdict = "(for reading)" if ratio.minimum is None else shortfall(value, ratio.minimum)
-    trouble = problems(
-        findings.results.get(plan.key(ratio.subject), [])
-        + findings.results.get(plan.key(ratio.baseline), [])
-    )
-    return f"{verdict}; {trouble}" if trouble else verdict
-
-
-def ratio_table(findings: Findings) -> str:
-    rows = []
-    for ratio in plan.RATIOS:
-        value = ratio_value(findings, ratio)
-        rows.append(
-            [
-                ratio.label,
-                f"{value:.2f}x",
-                "" if ratio.minimum is None else f">= {ratio.minimum:.2f}x",
-                ratio_verdict(findings, ratio, value),
-            ]
-        )
-    return table(["target", "measured", "needs", "verdict"], rows, right={1, 2})
-
-
-def start_and_memory_table(findings: Findings) -> str:
-    rows = []
-    for app in plan.COLD_START_APPS:
-        seconds = median(findings.cold_starts.get(app.name, []))
-        rss = findings.rss_mib.get(app.name)
-        rows.append(
-            [
-                app.name,
-                f"{seconds:.2f}",
-                shortfall(seconds, plan.COLD_START_MAX_SECONDS, at_most=True)
-                if app.generated
-                else "(reference)",
-                "?" if rss is None else f"{rss:.1f}",
-                (
-                    "no data"
-                    if rss is None
-                    else shortfall(rss, plan.RSS_MAX_MIB, at_most=True)
-                    if app.generated
-                    else "(reference)"
-                ),
+                row.app,
+                row.endpoint,
+                number(median([r.rps for r in row.results])),
+                number(cpu_us(row.results)),
+                number(row.p50, "{:.2f}"),
+                number(row.p99, "{:.2f}"),
+                number(row.spread, "{:.1f}x"),
+                errors_text(row.results),
+                judged,
             ]
         )
     header = [
         "app",
-        "cold start s",
-        f"(<= {plan.COLD_START_MAX_SECONDS} s)",
-        "RSS MiB",
-        f"(<= {plan.RSS_MAX_MIB:.0f} MiB)",
+        "endpoint",
+        "req/s",
+        "CPU us/req",
+        "p50 ms",
+        "p99 ms",
+        "p99/p50",
+        "errors",
+        f"<= {plan.P99_OVER_P50_MAX:.0f}x, 0 err",
     ]
-    return table(header, rows, right={1, 3})
+    return table(header, rows, right={2, 3, 4, 5, 6, 7})
+
+
+# Ratios.
+
+
+@dataclass
+class RatioFigures:
+    cpu_ratio: float  # baseline's CPU per request over the subject's: above 1, subject cheaper
+    rps_ratio: float  # subject's throughput over the baseline's
+    subject_cpu: float
+    baseline_cpu: float
+    subject_rps: float
+    baseline_rps: float
+    errors: int
+
+
+def ratio_figures(findings: Findings, ratio: plan.Ratio) -> RatioFigures:
+    subject = results_of(findings, ratio.subject)
+    baseline = results_of(findings, ratio.baseline)
+    pairs = list(zip(subject, baseline, strict=False))
+    return RatioFigures(
+        cpu_ratio=median(
+            [
+                b.cpu_us_per_request / s.cpu_us_per_request
+                for s, b in pairs
+                if s.cpu_us_per_request and b.cpu_us_per_request
+            ]
+        ),
+        rps_ratio=median([s.rps / b.rps for s, b in pairs if b.rps]),
+        subject_cpu=cpu_us(subject),
+        baseline_cpu=cpu_us(baseline),
+        subject_rps=median([r.rps for r in subject]),
+        baseline_rps=median([r.rps for r in baseline]),
+        errors=sum(r.errors for r in subject + baseline),
+    )
+
+
+def void_reason(findings: Findings, ratio: plan.Ratio) -> str | None:
+    """Why a ratio cannot be judged, when it cannot."""
+    app = ratio.subject[0]
+    if ratio.needs_cache_hit and not findings.cache_hit.get(app.name):
+        return "repeated reads were not served from the cache (no `X-Cache: hit`)"
+    if ratio.baseline[0].name in findings.unlike_references:
+        return "the reference answers item 1 differently (see the check lines)"
+    return None
+
+
+@dataclass
+class Target:
+    label: str
+    measured: str
+    needs: str
+    verdict: str
+    behind: str
+
+
+def ratio_target(findings: Findings, ratio: plan.Ratio) -> Target:
+    assert ratio.minimum is not None
+    figures = ratio_figures(findings, ratio)
+    needs = f">= {ratio.minimum:.2f}x"
+    reason = void_reason(findings, ratio)
+    if reason:
+        return Target(ratio.label, "-", needs, "n/a", reason)
+    behind = (
+        f"CPU {number(figures.subject_cpu)} vs {number(figures.baseline_cpu)} us/req; "
+        f"throughput {number(figures.rps_ratio, '{:.2f}x')} "
+        f"({number(figures.subject_rps)} vs {number(figures.baseline_rps)} req/s)"
+    )
+    if figures.errors:
+        behind += f"; {figures.errors} failed requests"
+    if figures.cpu_ratio != figures.cpu_ratio:
+        return Target(ratio.label, "-", needs, "no data", behind)
+    return Target(
+        ratio.label,
+        f"{figures.cpu_ratio:.2f}x",
+        needs,
+        verdict(figures.cpu_ratio >= ratio.minimum),
+        behind,
+    )
+
+
+def fairness_target(findings: Findings) -> Target:
+    judged = [row for row in latencies(findings) if row.generated and row.results]
+    failing = [row for row in judged if not row.fair]
+    worst = max(judged, key=lambda row: row.spread, default=None)
+    errors = sum(row.errors for row in judged)
+    measured = "-" if worst is None else f"{worst.spread:.1f}x, {errors} err"
+    behind = "" if worst is None else f"worst p99/p50: {worst.app}, {worst.endpoint}"
+    if failing:
+        behind = f"{len(failing)} of {len(judged)} endpoints miss (last column above); " + behind
+        if any(r.recycled for row in failing for r in row.results):
+            behind += "; gunicorn replaced a worker during some of their runs (see Notes)"
+    return Target(
+        f"every service endpoint at {plan.CONNECTIONS} connections",
+        measured,
+        f"0 err, p99 <= {plan.P99_OVER_P50_MAX:.0f}x p50",
+        verdict(not failing) if judged else "no data",
+        behind,
+    )
+
+
+def cold_start_ratios(findings: Findings) -> dict[str, float]:
+    hello = median(findings.cold_starts.get(plan.REF_HELLO.name, []))
+    return {
+        app.name: median(findings.cold_starts.get(app.name, [])) / hello
+        for app in plan.COLD_START_APPS
+        if app.generated
+    }
+
+
+def cold_start_target(findings: Findings) -> Target:
+    ratios = cold_start_ratios(findings)
+    known = {name: value for name, value in ratios.items() if value == value}
+    hello = median(findings.cold_starts.get(plan.REF_HELLO.name, []))
+    label = "cold start, launch to first 200, vs hello's"
+    needs = f"<= {plan.COLD_START_OVER_HELLO_MAX:.1f}x"
+    if not known:
+        return Target(label, "-", needs, "no data", "")
+    worst = max(known, key=known.__getitem__)
+    seconds = median(findings.cold_starts[worst])
+    return Target(
+        label,
+        f"{known[worst]:.2f}x",
+        needs,
+        verdict(known[worst] <= plan.COLD_START_OVER_HELLO_MAX),
+        f"slowest build: {worst}, {seconds:.2f} s vs hello {hello:.2f} s",
+    )
+
+
+def rss_target(findings: Findings) -> Target:
+    sizes = {
+        app.name: findings.rss_mib.get(app.name)
+        for app in plan.APPS
+        if app.generated and findings.rss_mib.get(app.name) is not None
+    }
+    label = "RSS per worker after warm-up"
+    needs = f"<= {plan.RSS_MAX_MIB:.0f} MiB"
+    if not sizes:
+        return Target(label, "-", needs, "no data", "")
+    worst = max(sizes, key=lambda name: sizes[name] or 0.0)
+    size = sizes[worst] or 0.0
+    hello = findings.rss_mib.get(plan.REF_HELLO.name)
+    floor = f"; hello {hello:.1f} MiB" if hello is not None else ""
+    return Target(
+        label,
+        f"{size:.1f} MiB",
+        needs,
+        verdict(size <= plan.RSS_MAX_MIB),
+        f"largest: {worst}{floor}",
+    )
+
+
+def targets(findings: Findings) -> list[Target]:
+    return [
+        *(ratio_target(findings, ratio) for ratio in plan.TARGETS),
+        fairness_target(findings),
+        cold_start_target(findings),
+        rss_target(findings),
+    ]
+
+
+def target_table(findings: Findings) -> str:
+    rows = [[t.label, t.measured, t.needs, t.verdict, t.behind] for t in targets(findings)]
+    return table(["target", "measured", "needs", "verdict", "figures behind it"], rows, {1})
+
+
+def layer_table(findings: Findings) -> str:
+    rows = []
+    for ratio in plan.LAYERS:
+        figures = ratio_figures(findings, ratio)
+        cost = figures.subject_cpu - figures.baseline_cpu
+        share = cost / figures.subject_cpu if figures.subject_cpu else float("nan")
+        reason = void_reason(findings, ratio)
+        rows.append(
+            [
+                ratio.label,
+                f"{ratio.subject[0].name} / {ratio.baseline[0].name}",
+                number(figures.subject_cpu),
+                number(figures.baseline_cpu),
+                "-" if reason else number(cost, "{:+,.0f}"),
+                "-" if reason else number(share, "{:.0%}"),
+                number(figures.cpu_ratio, "{:.2f}x"),
+                number(figures.rps_ratio, "{:.2f}x"),
+            ]
+        )
+    header = [
+        "layer",
+        "with / without",
+        "with us",
+        "without us",
+        "cost us",
+        "share",
+        "CPU ratio",
+        "req/s ratio",
+    ]
+    return table(header, rows, right={2, 3, 4, 5, 6, 7})
+
+
+def start_and_memory_table(findings: Findings) -> str:
+    ratios = cold_start_ratios(findings)
+    rows = []
+    for app in plan.APPS:
+        starts = findings.cold_starts.get(app.name, [])
+        rss = findings.rss_mib.get(app.name)
+        rows.append(
+            [
+                app.name,
+                number(median(starts), "{:.2f}") if starts else "",
+                number(ratios[app.name], "{:.2f}x") if app.name in ratios else "",
+                "?" if rss is None else f"{rss:.1f}",
+            ]
+        )
+    return table(["app", "cold start s", "vs hello", "RSS MiB"], rows, right={1, 2, 3})
 
 
 def notes(findings: Findings) -> list[str]:
@@ -169,8 +370,9 @@ def notes(findings: Findings) -> list[str]:
     for name, restarts in findings.worker_restarts.items():
         if restarts:
             lines.append(
-                f"{name}: the worker was replaced {restarts} time(s) under load "
-                "(gunicorn max_requests); those pauses are inside its figures."
+                f"{name}: gunicorn replaced the worker {restarts} time(s) under load "
+                "(max_requests); the runs it happened in count their pauses and dropped "
+                "connections, and have no CPU figure."
             )
     return lines
 
@@ -178,10 +380,14 @@ def notes(findings: Findings) -> list[str]:
 def render(findings: Findings, context: list[str]) -> str:
     sections = [
         "\n".join(context),
-        "Throughput and latency (medians over rounds)\n" + throughput_table(findings),
-        "Ratios (median of per-round ratios; same run, one worker, "
-        f"{plan.CONNECTIONS} connections, {plan.ROWS:,} rows)\n" + ratio_table(findings),
-        "Cold start (launch to first 200, median) and worker RSS after warm-up\n"
+        f"Per endpoint, {plan.CONNECTIONS} connections, one worker (medians over rounds; "
+        "CPU us/req: the worker's user+system time over the requests it served; "
+        "errors: non-2xx/socket errors and timeouts, summed)\n" + endpoint_table(findings),
+        "Targets (ratios: median of per-round ratios of CPU time per request, reference's "
+        "over the service's; throughput ratio beside it)\n" + target_table(findings),
+        "Where the time goes: each layer's CPU cost per request (with minus without, same "
+        "rounds)\n" + layer_table(findings),
+        "Cold start (launch to first 200, median) and worker RSS after the load\n"
         + start_and_memory_table(findings),
     ]
     if extra := notes(findings):

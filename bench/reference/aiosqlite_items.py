@@ -1,7 +1,8 @@
 """`GET /api/v1/items/{id}` written by hand over aiosqlite: a few open connections, one query.
 
-It returns the same JSON as the generated service (same keys, same order), so the
-two differ only in what the service does around the query.
+It answers with exactly the bytes the generated service sends for an item (same keys
+in the same order, the price as a string with two places), so the two differ only in
+what the service does around the query.
 """
 
 import asyncio
@@ -14,8 +15,8 @@ from fastapi import FastAPI, HTTPException
 
 PATH = os.environ["DATABASE_URL"].removeprefix("sqlite+aiosqlite:///")
 QUERY = "SELECT id, name, description, price, category_id FROM item WHERE id = ?"
-# As many connections as SQLAlchemy's default pool keeps open for a file database.
-CONNECTIONS = 5
+# The service's DATABASE_READ_POOL_SIZE, whose default is 5.
+CONNECTIONS = int(os.environ.get("DATABASE_READ_POOL_SIZE", "5"))
 
 
 @asynccontextmanager
@@ -49,7 +50,7 @@ async def read_item(item_id: int):  # no response model: the hand-written way
     return {
         "name": name,
         "description": description,
-        "price": price,
+        "price": f"{price:.2f}",
         "category_id": category_id,
         "id": item_id,
     }

@@ -1,7 +1,10 @@
 """`GET /api/v1/items/{id}` written by hand: one pooled asyncpg query, no ORM, no session.
 
-It returns the same JSON as the generated service (same keys, same order), so the
-two differ only in what the service does around the query.
+It answers with exactly the bytes the generated service sends for an item (same keys
+in the same order, the price as a string with two places), so the two differ only in
+what the service does around the query. It is written the way asyncpg's own
+documentation shows (`pool.fetchrow`, the pool's defaults), with as many connections
+as the service keeps for its reads.
 """
 
 import os
@@ -13,12 +16,13 @@ from fastapi import FastAPI, HTTPException
 
 DSN = os.environ["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
 QUERY = "SELECT id, name, description, price, category_id FROM item WHERE id = $1"
+# The service's DATABASE_READ_POOL_SIZE, whose default is 5.
+CONNECTIONS = int(os.environ.get("DATABASE_READ_POOL_SIZE", "5"))
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    # As many connections as the service's pool may open (pool_size + max_overflow).
-    app.state.pool = await asyncpg.create_pool(DSN, min_size=10, max_size=20)
+    app.state.pool = await asyncpg.create_pool(DSN, min_size=CONNECTIONS, max_size=CONNECTIONS)
     try:
         yield
     finally:
@@ -36,7 +40,7 @@ async def read_item(item_id: int):  # no response model: the hand-written way
     return {
         "name": row["name"],
         "description": row["description"],
-        "price": row["price"],
+        "price": f"{row['price']:.2f}",
         "category_id": row["category_id"],
         "id": row["id"],
     }
