@@ -6,15 +6,11 @@ body). Rows the fuzzer creates are removed afterwards.
 """
 
 import asyncio
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, settings
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -26,6 +22,8 @@ from {{ cookiecutter.__package_name }}.jobs.app import celery_app
 {% endif %}
 from {{ cookiecutter.__package_name }}.main import create_app
 
+from tests.live_server import serving
+
 pytestmark = pytest.mark.heavy
 
 schema = schemathesis.openapi.from_dict(create_app(Settings(environment="test")).openapi())
@@ -34,25 +32,12 @@ schema = schemathesis.openapi.from_dict(create_app(Settings(environment="test"))
 @pytest.fixture(scope="module")
 def live_server(settings: Settings) -> Iterator[str]:
     """The app served by uvicorn in a thread, with its own pools and event loop."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
 {% if cookiecutter.use_redis %}
     # A key prefix of its own: the other tests must not find the fuzzer's cache entries.
     settings = settings.model_copy(update={"redis_key_prefix": f"{settings.redis_key_prefix}fuzz:"})
 {% endif %}
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the server did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
+    with serving(create_app(settings)) as (host, port):
+        yield f"http://{host}:{port}"
 {% if cookiecutter.use_celery %}
     # Nothing runs the tasks the fuzzer queued; the task tests must not find them.
     celery_app.control.purge()

@@ -1,16 +1,16 @@
 """The production server's HTTP protocol bounds a request's head in size and time."""
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 
 from {{ cookiecutter.__package_name }}.core.config import Settings
 from {{ cookiecutter.__package_name }}.http_protocol import BoundedHttpToolsProtocol
 from {{ cookiecutter.__package_name }}.main import create_app
+
+from tests.live_server import serving
 
 
 class SmallBounds(BoundedHttpToolsProtocol):
@@ -20,22 +20,8 @@ class SmallBounds(BoundedHttpToolsProtocol):
 
 @pytest.fixture(scope="module")
 def address(settings: Settings) -> Iterator[tuple[str, int]]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, http=SmallBounds, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the server did not start"
-    yield "127.0.0.1", port
-    server.should_exit = True
-    thread.join(timeout=30)
+    with serving(create_app(settings), http=SmallBounds) as address:
+        yield address
 
 
 def exchange(address: tuple[str, int], *parts: bytes, pause: float = 0) -> bytes:
