@@ -34,4 +34,3 @@ def serving(app: FastAPI, **config: Any) -> Iterator[tuple[str, int]]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
-
