@@ -55,7 +55,9 @@ async def test_probes_are_never_limited(prefix: str, client_for: ClientFactory) 
 async def test_the_limit_holds_under_concurrent_requests(
     prefix: str, client_for: ClientFactory
 ) -> None:
-    async with client_for(**limited(prefix, 5)) as client:
+    # Timeouts wide enough that a busy machine cannot make a call give up (and pass).
+    overrides = limited(prefix, 5, redis_socket_timeout=30, redis_pool_timeout=30)
+    async with client_for(**overrides) as client:
         responses = await asyncio.gather(*(client.get(ITEMS) for _ in range(20)))
 
     statuses = sorted(response.status_code for response in responses)

@@ -10,22 +10,24 @@ request from, never under one the client wrote itself. So X-Forwarded-For is rea
 here, from the raw header and from the right, `trusted_hops` entries deep:
 uvicorn's own reading of it (FORWARDED_ALLOW_IPS) takes the leftmost entry when
 every peer is trusted, and any client can set that one.
+
+The count is taken by `front.RedisFront`, in the same round trip as a cached read
+when the request is one.
 """
 
-from redis.asyncio import Redis
-from redis.commands.core import AsyncScript
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope, Send
 
-from ..api import PROBE_PATHS
+from ..core.config import Settings
 from ..core.error_body import send_error
-from .client import REDIS_UNAVAILABLE, FailOpen
 
+# Counts a request under `counter_key`, in a window of `window` seconds: `count` and `ttl`
+# are then set. A part of scripts, so a cached read can be looked up in the same round trip.
 COUNT = """
-local count = redis.call('INCR', KEYS[1])
+local count = redis.call('INCR', counter_key)
 if count == 1 then
-    redis.call('EXPIRE', KEYS[1], ARGV[1])
+    redis.call('EXPIRE', counter_key, window)
 end
-return {count, redis.call('TTL', KEYS[1])}
+local ttl = redis.call('TTL', counter_key)
 """
 # An address is at most 45 characters (IPv6 with an IPv4 tail); a longer entry is cut
 # rather than made into a key of any size.
@@ -50,51 +52,30 @@ def client_address(scope: Scope, trusted_hops: int) -> str:
     return hops[max(len(hops) - trusted_hops, 0)][:MAX_ADDRESS_LENGTH]
 
 
-class RateLimitMiddleware:
-    """Reads the pool and the fail-open guard from `app.state` (see `cache.open_cache`)."""
+class RateLimiter:
+    """A client's key, the `RateLimit-*` headers and the 429, from the counts Redis returns."""
 
-    def __init__(
-        self, app: ASGIApp, *, limit: int, window: int, prefix: str, trusted_hops: int = 0
-    ) -> None:
-        self.app = app
-        self.limit = limit
-        self.window = window
-        self.prefix = f"{prefix}ratelimit:"
-        self.trusted_hops = trusted_hops
-        self.count: AsyncScript | None = None
+    def __init__(self, settings: Settings) -> None:
+        self.limit = settings.rate_limit_requests
+        self.window = settings.rate_limit_window_seconds
+        self.prefix = f"{settings.redis_key_prefix}ratelimit:"
+        self.trusted_hops = settings.rate_limit_trusted_hops
+        self.limit_header = (b"ratelimit-limit", str(self.limit).encode())
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in PROBE_PATHS:
-            await self.app(scope, receive, send)
-            return
-        state = scope["app"].state
-        guard: FailOpen = state.redis_guard
-        if not guard.available():
-            await self.app(scope, receive, send)
-            return
-        redis: Redis = state.redis
-        client = client_address(scope, self.trusted_hops)
-        if self.count is None:
-            self.count = redis.register_script(COUNT)
-        try:
-            count, ttl = await self.count(keys=[self.prefix + client], args=[self.window])
-        except REDIS_UNAVAILABLE as error:
-            guard.failed("rate limit", error)
-            await self.app(scope, receive, send)
-            return
-        reset = str(max(int(ttl), 0)).encode()
-        headers = [
-            (b"ratelimit-limit", str(self.limit).encode()),
-            (b"ratelimit-remaining", str(max(self.limit - int(count), 0)).encode()),
-            (b"ratelimit-reset", reset),
+    def key(self, scope: Scope) -> str:
+        return self.prefix + client_address(scope, self.trusted_hops)
+
+    def headers(self, count: int, ttl: int) -> list[tuple[bytes, bytes]]:
+        return [
+            self.limit_header,
+            (b"ratelimit-remaining", str(max(self.limit - count, 0)).encode()),
+            (b"ratelimit-reset", str(max(ttl, 0)).encode()),
         ]
-        if int(count) > self.limit:
-            await send_error(send, 429, "Too Many Requests", [*headers, (b"retry-after", reset)])
-            return
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *headers]
-            await send(message)
+    def exceeded(self, count: int) -> bool:
+        return count > self.limit
 
-        await self.app(scope, receive, send_with_headers)
+    async def refuse(self, send: Send, ttl: int) -> None:
+        retry_after = (b"retry-after", str(max(ttl, 0)).encode())
+        headers = [*self.headers(self.limit + 1, ttl), retry_after]
+        await send_error(send, 429, "Too Many Requests", headers)

@@ -10,6 +10,9 @@ Keys (all under REDIS_KEY_PREFIX):
   field names, so neither release reads the other's entries during a rolling
   update, while both drop the same keys on writes.)
 
+Hits are mostly answered by `front.RedisFront`, before routing, with the same
+lookup (`LOOKUP`); whatever it does not answer comes here.
+
 A miss loads from the database and stores the result only if neither the version
 nor the generation changed since the miss: a reader that loaded old data while a
 write committed cannot put it back after the write's invalidation. Writes
@@ -37,24 +40,34 @@ logger = logging.getLogger(__name__)
 
 # The server's run id, which changes at every start: snapshots do not carry it over.
 BOOT = "local boot = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')\n"
-# One round trip for a lookup: the generation and the version a fill will have to match,
-# then the body when the entry belongs to this generation. No generation yet, or one left
-# by an earlier server, starts a new one: nothing stored before it is trusted.
+# A lookup of `field` in the hash `entry_key`: the generation and the version a fill will
+# have to match, then the body when the entry belongs to this generation (else `body` is
+# nil). No generation yet, or one left by an earlier server, starts a new one (`token`):
+# nothing stored before it is trusted. A part of scripts, after BOOT, so the front's
+# script can count the request in the same round trip.
+LOOKUP = """
+local generation = redis.call('GET', generation_key)
+if not generation or string.sub(generation, 1, #boot) ~= boot then
+    generation = boot .. ':' .. token
+    redis.call('SET', generation_key, generation)
+end
+local version = redis.call('GET', version_key) or ''
+local body = redis.call('HGET', entry_key, field)
+if body and string.sub(body, 1, #generation) == generation then
+    body = string.sub(body, #generation + 1)
+else
+    body = nil
+end
+"""
+# A table ends at its first nil: the reply has the body only on a hit.
 READ = (
     BOOT
     + """
-local generation = redis.call('GET', KEYS[3])
-if not generation or string.sub(generation, 1, #boot) ~= boot then
-    generation = boot .. ':' .. ARGV[2]
-    redis.call('SET', KEYS[3], generation)
-end
-local version = redis.call('GET', KEYS[2]) or ''
-local entry = redis.call('HGET', KEYS[1], ARGV[1])
-if entry and string.sub(entry, 1, #generation) == generation then
-    return {generation, version, string.sub(entry, #generation + 1)}
-end
-return {generation, version}
+local entry_key, version_key, generation_key = KEYS[1], KEYS[2], KEYS[3]
+local field, token = ARGV[1], ARGV[2]
 """
+    + LOOKUP
+    + "return {generation, version, body}\n"
 )
 # Store only if nothing was invalidated since the miss: same generation, same version.
 FILL = """
@@ -152,13 +165,18 @@ class RedisResponseCache:
                 self.guard.failed("fill", error)
         return body, False
 
+    @property
+    def renewal_pending(self) -> bool:
+        """An invalidation was lost and no new generation covers it yet: serve no entry."""
+        return self.covered != self.lost
+
     async def usable(self) -> bool:
         """Whether Redis may be read: it is up, and no entry can predate a lost invalidation."""
         return self.guard.available() and await self.renew_if_needed()
 
     async def renew_if_needed(self) -> bool:
         """Start a new generation if an invalidation was lost; False if Redis refused."""
-        if self.covered == self.lost:
+        if not self.renewal_pending:
             return True
         async with self._renewing:
             lost = self.lost

@@ -10,9 +10,7 @@ a 408, so a slow client cannot hold a worker's request open indefinitely.
 import asyncio
 
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from ..core.error_body import send_error
+from starlette.types import Message, Receive, Scope
 
 # Methods that normally carry no body: their requests pass without any wrapping.
 BODILESS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
@@ -31,49 +29,33 @@ class BodyTooSlow(HTTPException):
         super().__init__(408, detail="The request body stalled")
 
 
-class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, max_bytes: int, chunk_timeout: float) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-        self.chunk_timeout = chunk_timeout
+def declared_length(scope: Scope) -> bytes | None:
+    return next((value for name, value in scope["headers"] if name == b"content-length"), None)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = next(
-            (value for name, value in scope["headers"] if name == b"content-length"), None
-        )
-        if declared is None and scope["method"] in BODILESS:
-            await self.app(scope, receive, send)
-            return
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await send_error(send, 413, BodyTooLarge(self.max_bytes).detail, CLOSE)
-            return
-        received = 0
-        response_started = False
 
-        async def counting_receive() -> Message:
-            nonlocal received
-            try:
-                async with asyncio.timeout(self.chunk_timeout):
-                    message = await receive()
-            except TimeoutError:
-                raise BodyTooSlow from None
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
-            return message
+def may_have_body(scope: Scope, declared: bytes | None) -> bool:
+    return declared is not None or scope["method"] not in BODILESS
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            response_started = response_started or message["type"] == "http.response.start"
-            await send(message)
 
+def declared_too_large(declared: bytes | None, max_bytes: int) -> bool:
+    return declared is not None and (not declared.isdigit() or int(declared) > max_bytes)
+
+
+def bounded_receive(receive: Receive, max_bytes: int, chunk_timeout: float) -> Receive:
+    """`receive` that raises `BodyTooLarge` or `BodyTooSlow` instead of reading on."""
+    received = 0
+
+    async def counting_receive() -> Message:
+        nonlocal received
         try:
-            await self.app(scope, counting_receive, tracking_send)
-        except (BodyTooLarge, BodyTooSlow) as refusal:
-            if response_started:
-                raise
-            await send_error(send, refusal.status_code, refusal.detail, CLOSE)
+            async with asyncio.timeout(chunk_timeout):
+                message = await receive()
+        except TimeoutError:
+            raise BodyTooSlow from None
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > max_bytes:
+                raise BodyTooLarge(max_bytes)
+        return message
+
+    return counting_receive

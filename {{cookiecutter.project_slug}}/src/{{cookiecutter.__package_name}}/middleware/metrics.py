@@ -6,12 +6,8 @@ several worker processes, set PROMETHEUS_MULTIPROC_DIR (see gunicorn.conf.py)
 and every worker's samples are summed at `/metrics`.
 """
 
-import time
-
 from prometheus_client import Counter, Gauge, Histogram
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from ..api import PROBE_PATHS
+from starlette.types import Scope
 
 REQUESTS = Counter(
     "http_requests_total",
@@ -31,6 +27,9 @@ IN_FLIGHT = Gauge(
 )
 UNMATCHED = "<unmatched>"
 
+# `labels()` validates and locks on every call; the few children in use are kept here.
+_series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
 
 def route_template(scope: Scope) -> str:
     route = scope.get("route")
@@ -38,31 +37,12 @@ def route_template(scope: Scope) -> str:
     return path or UNMATCHED
 
 
-class MetricsMiddleware:
-    """Probes and scrapes are not counted: they would drown the traffic that matters
-    and cost every probe a few file-backed updates."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in PROBE_PATHS:
-            await self.app(scope, receive, send)
-            return
-        status = 500
-        started = time.perf_counter()
-
-        async def send_recording_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        IN_FLIGHT.inc()
-        try:
-            await self.app(scope, receive, send_recording_status)
-        finally:
-            IN_FLIGHT.dec()
-            labels = (scope["method"], route_template(scope), str(status))
-            REQUESTS.labels(*labels).inc()
-            LATENCY.labels(*labels).observe(time.perf_counter() - started)
+def record(scope: Scope, status: int, elapsed: float) -> None:
+    key = (scope["method"], route_template(scope), status)
+    series = _series.get(key)
+    if series is None:
+        labels = (key[0], key[1], str(status))
+        series = _series[key] = REQUESTS.labels(*labels), LATENCY.labels(*labels)
+    count, latency = series
+    count.inc()
+    latency.observe(elapsed)
