@@ -33,10 +33,12 @@ bind = f"{settings.host}:{settings.port}"
 workers = settings.web_concurrency or os.cpu_count() or 1
 worker_class = "{{ cookiecutter.__package_name }}.gunicorn_worker.Worker"
 # Recycle workers now and then so slow leaks cannot grow forever; jitter keeps
-# them from restarting all at once.
-# A restart drops the worker's connections and pauses it for a re-import, so not too often.
-max_requests = int(os.environ.get("MAX_REQUESTS", "100000"))
-max_requests_jitter = int(os.environ.get("MAX_REQUESTS_JITTER", "10000"))
+# them from restarting all at once. A restart closes the worker's kept-alive
+# connections and pauses it while the new one imports the app: at a few thousand
+# requests a second per worker, a million is a restart every few minutes, not
+# every few seconds.
+max_requests = int(os.environ.get("MAX_REQUESTS", "1000000"))
+max_requests_jitter = int(os.environ.get("MAX_REQUESTS_JITTER", "100000"))
 # Time for in-flight requests to finish after SIGTERM before workers are killed.
 graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "30"))
 timeout = int(os.environ.get("WORKER_TIMEOUT", "60"))

@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
+from {{ cookiecutter.__package_name }}.reads import DatabaseUnavailable, Turns
+
 from tests.conftest import ClientFactory
 
 ITEMS = "/api/v1/items"
@@ -39,3 +41,38 @@ async def test_items_read_by_id_and_by_page_are_what_was_written(
     assert [item for item in page if item["id"] in ids] == created
     assert created[0]["price"] == "1.50"
     assert (await committed.get(f"{ITEMS}/{ids[0]}")).status_code == 404
+
+
+async def test_reads_waiting_for_a_connection_are_served_in_the_order_they_came() -> None:
+    """A read that comes back at once (the next request on a kept-alive connection)
+    must not take the connection from those already waiting for it."""
+    turns = Turns(1, timeout=5)
+    served: list[str] = []
+    others_waiting = asyncio.Event()
+
+    async def read(name: str, hold_until: asyncio.Event | None = None) -> None:
+        async with turns:
+            served.append(name)
+            if hold_until is not None:
+                await hold_until.wait()
+            await asyncio.sleep(0)  # the query
+
+    async def read_twice() -> None:
+        await read("first", hold_until=others_waiting)
+        await read("first, again")
+
+    first = asyncio.create_task(read_twice())
+    waiting = [asyncio.create_task(read(f"waiting {n}")) for n in range(3)]
+    await asyncio.sleep(0)
+    others_waiting.set()
+    await asyncio.gather(first, *waiting)
+
+    assert served == ["first", "waiting 0", "waiting 1", "waiting 2", "first, again"]
+
+
+async def test_a_read_that_waits_too_long_for_a_connection_is_a_503_not_a_hang() -> None:
+    turns = Turns(1, timeout=0.05)
+    async with turns:
+        with pytest.raises(DatabaseUnavailable):
+            async with turns:
+                pass

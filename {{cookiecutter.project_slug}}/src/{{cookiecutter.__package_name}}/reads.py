@@ -9,6 +9,7 @@ own. Writes, and reads that need relations, go through SQLAlchemy (see `crud`).
 The columns come from `ItemRead`, so a field added to the model is read here too.
 """
 
+import asyncio
 {% if cookiecutter.database == "postgres" %}
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -17,7 +18,6 @@ from typing import Any
 import asyncpg
 from sqlalchemy.engine import make_url
 {% else %}
-import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -51,15 +51,40 @@ class DatabaseUnavailable(Exception):
     """A read could not reach the database; `api.errors` answers 503."""
 
 
+class Turns:
+    """At most `size` reads at once; the others wait in the order they came.
+
+    A pool's own waiting line is an `asyncio.Queue`, which is not fair: a read that
+    arrives just as a connection comes back takes it from the one woken to take it,
+    and that one goes to the back of the line again. Under load a few reads waited
+    behind hundreds of others (p99 ten times p50 at 64 connections). A semaphore
+    serves waiters first come, first served, and the pool never has to make anyone wait.
+    """
+
+    def __init__(self, size: int, timeout: float) -> None:
+        self.semaphore = asyncio.Semaphore(size)
+        self.timeout = timeout
+
+    async def __aenter__(self) -> None:
+        try:
+            async with asyncio.timeout(self.timeout):
+                await self.semaphore.acquire()
+        except TimeoutError as error:
+            raise DatabaseUnavailable from error
+
+    async def __aexit__(self, *_exc_info: object) -> None:
+        self.semaphore.release()
+
+
 {% if cookiecutter.database == "postgres" %}
 class ItemReader:
-    def __init__(self, pool: asyncpg.Pool, acquire_timeout: float) -> None:
+    def __init__(self, pool: asyncpg.Pool, turns: Turns) -> None:
         self.pool = pool
-        self.acquire_timeout = acquire_timeout
+        self.turns = turns
 
     async def item(self, item_id: int) -> Row | None:
         try:
-            async with self.pool.acquire(timeout=self.acquire_timeout) as connection:
+            async with self.turns, self.pool.acquire() as connection:
                 row: Row | None = await connection.fetchrow(ITEM_BY_ID, item_id)
         except UNAVAILABLE as error:
             raise DatabaseUnavailable from error
@@ -67,7 +92,7 @@ class ItemReader:
 
     async def page(self, limit: int, offset: int) -> Sequence[Row]:
         try:
-            async with self.pool.acquire(timeout=self.acquire_timeout) as connection:
+            async with self.turns, self.pool.acquire() as connection:
                 rows: Sequence[Row] = await connection.fetch(ITEM_PAGE, limit, offset)
         except UNAVAILABLE as error:
             raise DatabaseUnavailable from error
@@ -92,7 +117,8 @@ async def open_item_reader(settings: Settings) -> AsyncIterator[ItemReader]:
         reset=keep_session,
     )
     try:
-        yield ItemReader(pool, settings.database_pool_timeout)
+        turns = Turns(settings.database_read_pool_size, settings.database_pool_timeout)
+        yield ItemReader(pool, turns)
     finally:
         await pool.close()
 {% else %}
@@ -101,46 +127,36 @@ class ItemReader:
 
     def __init__(self, path: str, size: int, settings: Settings) -> None:
         self.path = path
-        self.size = size
         self.busy_timeout = settings.database_busy_timeout_ms / 1000
-        self.acquire_timeout = settings.database_pool_timeout
-        self.idle: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
-        self.opened = 0
+        self.turns = Turns(size, settings.database_pool_timeout)
+        self.idle: list[aiosqlite.Connection] = []
 
     async def item(self, item_id: int) -> Row | None:
-        connection = await self.acquire()
-        try:
-            async with connection.execute(ITEM_BY_ID, (item_id,)) as cursor:
-                row: Row | None = await cursor.fetchone()
-        except UNAVAILABLE as error:
-            raise DatabaseUnavailable from error
-        finally:
-            self.idle.put_nowait(connection)
+        async with (
+            self.connection() as connection,
+            connection.execute(ITEM_BY_ID, (item_id,)) as cursor,
+        ):
+            row: Row | None = await cursor.fetchone()
         return row
 
     async def page(self, limit: int, offset: int) -> Sequence[Row]:
-        connection = await self.acquire()
-        try:
-            async with connection.execute(ITEM_PAGE, (limit, offset)) as cursor:
-                rows: Sequence[Row] = list(await cursor.fetchall())
-        except UNAVAILABLE as error:
-            raise DatabaseUnavailable from error
-        finally:
-            self.idle.put_nowait(connection)
+        async with (
+            self.connection() as connection,
+            connection.execute(ITEM_PAGE, (limit, offset)) as cursor,
+        ):
+            rows: Sequence[Row] = list(await cursor.fetchall())
         return rows
 
-    async def acquire(self) -> aiosqlite.Connection:
-        if self.idle.empty() and self.opened < self.size:
-            self.opened += 1
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self.turns:
+            connection = self.idle.pop() if self.idle else await self.open()
             try:
-                return await self.open()
-            except BaseException:
-                self.opened -= 1
-                raise
-        try:
-            return await asyncio.wait_for(self.idle.get(), self.acquire_timeout)
-        except TimeoutError as error:
-            raise DatabaseUnavailable from error
+                yield connection
+            except UNAVAILABLE as error:
+                raise DatabaseUnavailable from error
+            finally:
+                self.idle.append(connection)
 
     async def open(self) -> aiosqlite.Connection:
         try:
@@ -153,8 +169,8 @@ class ItemReader:
         return connection
 
     async def close(self) -> None:
-        while not self.idle.empty():
-            await self.idle.get_nowait().close()
+        while self.idle:
+            await self.idle.pop().close()
 
 
 @asynccontextmanager
