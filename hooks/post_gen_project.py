@@ -69,6 +69,17 @@ OWNED_PATHS: tuple[Owned, ...] = (
         ),
         ("tests/tcp_proxy.py",),
     ),
+    # Item reads through the chosen driver only (`reads/__init__.py` imports it by name).
+    Owned(
+        "database == 'postgres'",
+        lambda answers: answers["database"] == "postgres",
+        (f"{PACKAGE}/reads/postgres.py",),
+    ),
+    Owned(
+        "database == 'sqlite'",
+        lambda answers: answers["database"] == "sqlite",
+        (f"{PACKAGE}/reads/sqlite.py",),
+    ),
     Owned(
         "use_docker",
         lambda answers: answers["use_docker"],

@@ -1,4 +1,4 @@
-"""The driver-level read path (`reads.py`) against committed rows, as production runs it."""
+"""The driver-level read path (`reads/`) against committed rows, as production runs it."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from {{ cookiecutter.__package_name }}.reads import DatabaseUnavailable, Turns
+from {{ cookiecutter.__package_name }}.reads.base import DatabaseUnavailable, Turns
 
 from tests.conftest import ClientFactory
 

@@ -50,7 +50,7 @@ class Settings(BaseSettings):
 {% endif %}
     database_echo: bool = False
     # Connections per worker process for item reads, which go straight through the driver
-    # (see `reads.py`); opened as needed. Count them in the connection budget too.
+    # (see `reads/`); opened as needed. Count them in the connection budget too.
     database_read_pool_size: int = Field(default=5, ge=1)
 
     # Larger request bodies are refused with 413 before they are read.

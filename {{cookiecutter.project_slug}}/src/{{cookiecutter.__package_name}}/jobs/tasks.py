@@ -23,15 +23,13 @@ from ..core.config import get_settings
 from ..models import Item
 from .app import RetryingTask, celery_app
 
+SYNC_DRIVER = "{{ 'postgresql+psycopg' if cookiecutter.database == 'postgres' else 'sqlite' }}"
+
 
 def sync_database_url(async_url: str) -> str:
     """The same database through a synchronous driver."""
     url = make_url(async_url)
-{% if cookiecutter.database == "postgres" %}
-    return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-{% else %}
-    return url.set(drivername="sqlite").render_as_string(hide_password=False)
-{% endif %}
+    return url.set(drivername=SYNC_DRIVER).render_as_string(hide_password=False)
 
 
 @cache
