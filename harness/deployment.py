@@ -15,7 +15,8 @@ import shlex
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,8 +82,11 @@ class Fingerprints:
         raise ValueError(f"{combination_id(combination)} is not in its own group")
 
 
-def fingerprints() -> Fingerprints:
-    return Fingerprints(Path(tempfile.mkdtemp(prefix="deployment-files-")))
+@contextmanager
+def fingerprints() -> Iterator[Fingerprints]:
+    """Fingerprints whose renders are removed once the caller has decided."""
+    with tempfile.TemporaryDirectory(prefix="deployment-files-") as workspace:
+        yield Fingerprints(Path(workspace))
 
 
 # ---------------------------------------------------------------- Dockerfile

@@ -68,7 +68,7 @@ def private_cookiecutter_config(directory: Path) -> Path:
 
 def generate(output_dir: Path, answers: Mapping[str, Any], template: Path = TEMPLATE_ROOT) -> Path:
     """Run cookiecutter non-interactively; answers are given as on the command line."""
-    with tempfile.TemporaryDirectory(prefix="cookiecutter-") as home:
+    with tempfile.TemporaryDirectory(prefix="cookiecutter-") as home, temporary_files_in(home):
         path = cookiecutter(
             str(template),
             no_input=True,
@@ -77,6 +77,17 @@ def generate(output_dir: Path, answers: Mapping[str, Any], template: Path = TEMP
             config_file=str(private_cookiecutter_config(Path(home))),
         )
     return Path(path)
+
+
+@contextlib.contextmanager
+def temporary_files_in(directory: str) -> Iterator[None]:
+    """cookiecutter writes each rendered hook to a temporary file and never deletes it:
+    it goes into `directory`, which the caller removes."""
+    previous, tempfile.tempdir = tempfile.tempdir, directory
+    try:
+        yield
+    finally:
+        tempfile.tempdir = previous
 
 
 @dataclass

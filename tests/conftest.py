@@ -49,6 +49,11 @@ def pytest_configure(config: pytest.Config) -> None:
         # processes and in every cookiecutter or cruft they start: into the run's directory,
         # never into the user's.
         os.environ["COOKIECUTTER_CONFIG"] = str(private_cookiecutter_config(run_dir))
+        # Temporary files of the workers and of everything they start (cookiecutter's
+        # rendered hooks, which it never deletes, among them) go where the run's end removes them.
+        temporary = run_dir / "tmp"
+        temporary.mkdir()
+        os.environ["TMPDIR"] = str(temporary)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

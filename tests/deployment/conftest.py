@@ -23,7 +23,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    prints: Fingerprints | None = None
+    with fingerprints() as prints:
+        repeated = representatives_left_out(items, prints)
+    if repeated:
+        config.hook.pytest_deselected(items=repeated)
+        items[:] = [item for item in items if item not in repeated]
+
+
+def representatives_left_out(items: list[pytest.Item], prints: Fingerprints) -> list[pytest.Item]:
+    """The `same_files` tests whose combination has the files of an earlier one."""
     repeated = []
     for item in items:
         marker = item.get_closest_marker("same_files")
@@ -40,9 +48,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             for combination in combinations()
             if all(combination.get(name) == value for name, value in required.items())
         ]
-        prints = prints or fingerprints()
         if not prints.is_representative(combination, marker.args, group):
             repeated.append(item)
-    if repeated:
-        config.hook.pytest_deselected(items=repeated)
-        items[:] = [item for item in items if item not in repeated]
+    return repeated
