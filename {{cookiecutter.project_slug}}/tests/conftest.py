@@ -23,7 +23,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from {{ cookiecutter.__package_name }} import crud
 from {{ cookiecutter.__package_name }}.api.deps import (
     SessionFactory,
-    get_item_reader,
     get_reader_factory,
     get_session_factory,
 )
@@ -117,12 +116,13 @@ async def client(app: FastAPI, session: AsyncSession) -> AsyncIterator[AsyncClie
 
     app.dependency_overrides[get_session_factory] = test_session_factory
     app.dependency_overrides[get_reader_factory] = test_session_factory
-    app.dependency_overrides[get_item_reader] = lambda: SessionItemReader(session)
+    driver_reader, app.state.item_reader = app.state.item_reader, SessionItemReader(session)
     try:
         async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
             yield client
     finally:
         app.dependency_overrides.clear()
+        app.state.item_reader = driver_reader
 {% if cookiecutter.use_redis %}
         # The database rolls back; the cache must forget this test's entries too.
         await forget_keys(app, app.state.settings.redis_key_prefix)

@@ -76,3 +76,53 @@ async def test_a_read_that_waits_too_long_for_a_connection_is_a_503_not_a_hang()
         with pytest.raises(DatabaseUnavailable):
             async with turns:
                 pass
+
+
+async def take_turn(turns: Turns, served: list[str], name: str) -> None:
+    """A read that notes when its turn came."""
+    async with turns:
+        served.append(name)
+
+
+async def test_reads_that_waited_too_long_leave_the_line_to_those_after_them() -> None:
+    turns = Turns(1, timeout=0.05)
+    async with turns:
+        late = await asyncio.gather(*(turns.__aenter__() for _ in range(3)), return_exceptions=True)
+    async with asyncio.timeout(1), turns:
+        pass
+
+    assert [type(error) for error in late] == [DatabaseUnavailable] * 3
+
+
+async def test_a_read_cancelled_while_it_waits_takes_no_turn_with_it() -> None:
+    """The client hung up while its read waited for a connection."""
+    turns = Turns(1, timeout=5)
+    served: list[str] = []
+
+    async with turns:
+        gone = asyncio.create_task(take_turn(turns, served, "gone"))
+        after = asyncio.create_task(take_turn(turns, served, "after"))
+        await asyncio.sleep(0)
+        gone.cancel()
+    async with asyncio.timeout(1):
+        await asyncio.gather(gone, after, return_exceptions=True)
+        await take_turn(turns, served, "later")
+
+    assert served == ["after", "later"]
+
+
+async def test_a_read_cancelled_just_as_its_turn_came_passes_the_turn_on() -> None:
+    turns = Turns(1, timeout=5)
+    served: list[str] = []
+
+    await turns.__aenter__()
+    first = asyncio.create_task(take_turn(turns, served, "first"))
+    second = asyncio.create_task(take_turn(turns, served, "second"))
+    await asyncio.sleep(0)
+    await turns.__aexit__()  # the turn is now first's, which has not run yet
+    first.cancel()
+    async with asyncio.timeout(1):
+        await asyncio.gather(first, second, return_exceptions=True)
+
+    assert first.cancelled()
+    assert served == ["second"]

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from .api.caching import NoCache
 from .api.errors import install_error_handlers
-from .api.router import api_router
+from .api.router import include_api
 from .api.routes import health, metrics
 {% if cookiecutter.use_redis %}
 from .cache import open_cache
@@ -19,6 +19,7 @@ from .core.config import Settings, get_settings
 from .core.db import create_engine, create_sessionmaker
 from .core.logging import configure_logging
 from .middleware import install_middleware
+from .middleware.metrics import flushing
 from .reads import open_item_reader
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # reverse order when the server stops. An option adds its resources to the stack.
         async with AsyncExitStack() as resources:
             resources.callback(logger.info, "Pools closed")
+            if settings.metrics_enabled:
+                await resources.enter_async_context(flushing())
             engine = create_engine(settings)
             resources.push_async_callback(engine.dispose)
             app.state.engine = engine
@@ -64,10 +67,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     install_middleware(app, settings)
+    include_api(app)
     app.include_router(health.router)
     if settings.metrics_enabled and settings.metrics_port is None:
         app.include_router(metrics.router)
-    app.include_router(api_router)
     return app
 
 

@@ -1,8 +1,14 @@
+import asyncio
 import re
 
 from httpx import AsyncClient
+from prometheus_client import REGISTRY
+
+from {{ cookiecutter.__package_name }}.middleware.metrics import BUCKETS, TALLY, flushing
 
 from tests.conftest import ClientFactory
+
+ROUTE = {"method": "GET", "route": "/api/v1/items/{item_id}", "status": "404"}
 
 
 def sample(exposition: str, name: str, **labels: str) -> float:
@@ -15,17 +21,44 @@ def sample(exposition: str, name: str, **labels: str) -> float:
 
 
 async def test_requests_are_counted_by_route_template(client: AsyncClient) -> None:
-    route = {"method": "GET", "route": "/api/v1/items/{item_id}", "status": "404"}
-    before = sample((await client.get("/metrics")).text, "http_requests_total", **route)
+    before = (await client.get("/metrics")).text
 
     await client.get("/api/v1/items/424242")
     await client.get("/api/v1/items/434343")
     metrics = (await client.get("/metrics")).text
 
-    assert sample(metrics, "http_requests_total", **route) == before + 2
-    assert sample(metrics, "http_request_duration_seconds_count", **route) >= 2
+    def added(name: str, **labels: str) -> float:
+        return sample(metrics, name, **ROUTE, **labels) - sample(before, name, **ROUTE, **labels)
+
+    assert added("http_requests_total") == 2
+    assert added("http_request_duration_seconds_count") == 2
+    assert added("http_request_duration_seconds_bucket", le="+Inf") == 2
+    assert added("http_request_duration_seconds_sum") > 0
+    # Buckets are cumulative, as if every request had been observed on its own.
+    cumulative = [
+        sample(metrics, "http_request_duration_seconds_bucket", **ROUTE, le=str(float(bound)))
+        for bound in BUCKETS
+    ]
+    assert cumulative == sorted(cumulative)
+    assert cumulative[-1] == sample(
+        metrics, "http_request_duration_seconds_bucket", **ROUTE, le="+Inf"
+    )
     assert "424242" not in metrics
     assert "http_requests_in_flight" in metrics
+
+
+async def test_the_tally_reaches_prometheus_without_a_scrape() -> None:
+    """With METRICS_PORT another process serves the samples: the app writes them on its own."""
+    labels = {"method": "GET", "route": "<unmatched>", "status": "418"}
+    before = REGISTRY.get_sample_value("http_requests_total", labels) or 0.0
+    TALLY.record({"method": "GET", "route": None}, 418, 0.003)
+
+    async with flushing(interval=0.01):
+        TALLY.record({"method": "GET", "route": None}, 418, 0.003)
+        await asyncio.sleep(0.1)
+        during = REGISTRY.get_sample_value("http_requests_total", labels)
+
+    assert during == before + 2
 
 
 async def test_unmatched_paths_share_one_label(client: AsyncClient) -> None:

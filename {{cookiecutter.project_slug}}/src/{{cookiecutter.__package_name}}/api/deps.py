@@ -16,7 +16,6 @@ from ..core.config import Settings
 {% if cookiecutter.database == "sqlite" %}
 from ..core.db import IMMEDIATE
 {% endif %}
-from ..reads import ItemReader
 from .caching import ResponseCache
 
 # The largest page a list endpoint returns (in OpenAPI as the maximum of `limit`).
@@ -46,12 +45,6 @@ async def get_reader_factory(request: Request) -> SessionFactory:
     return factory
 
 
-async def get_item_reader(request: Request) -> ItemReader:
-    """Item reads straight through the driver (see `reads`)."""
-    reader: ItemReader = request.app.state.item_reader
-    return reader
-
-
 async def get_session(
     factory: Annotated[SessionFactory, Depends(get_session_factory)],
 ) -> AsyncIterator[AsyncSession]:
@@ -74,7 +67,6 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 ReaderFactoryDep = Annotated[SessionFactory, Depends(get_reader_factory)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 CacheDep = Annotated[ResponseCache, Depends(get_cache)]
-ItemReaderDep = Annotated[ItemReader, Depends(get_item_reader)]
 
 
 @dataclass(frozen=True)

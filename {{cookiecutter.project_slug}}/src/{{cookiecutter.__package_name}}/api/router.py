@@ -1,4 +1,4 @@
-from fastapi import APIRouter
+from fastapi import FastAPI
 
 {% if cookiecutter.use_celery %}
 from ..jobs import routes as jobs
@@ -6,9 +6,17 @@ from ..jobs import routes as jobs
 from .errors import API_ERRORS
 from .routes import categories, items
 
-api_router = APIRouter(responses=API_ERRORS)
-api_router.include_router(items.router)
-api_router.include_router(categories.router)
+# Included straight into the app, the hottest first: every level of router nesting,
+# and every router tried before the one that matches, is work on each request.
+RESOURCE_ROUTERS = (
+    items.router,
+    categories.router,
 {% if cookiecutter.use_celery %}
-api_router.include_router(jobs.router)
+    jobs.router,
 {% endif %}
+)
+
+
+def include_api(app: FastAPI) -> None:
+    for router in RESOURCE_ROUTERS:
+        app.include_router(router, responses=API_ERRORS)

@@ -16,7 +16,6 @@ from ..api import PROBE_PATHS
 from ..core.config import Settings
 from ..core.error_body import send_error
 from ..core.logging import request_id_var
-from . import metrics
 from .body_limit import (
     CLOSE,
     BodyTooLarge,
@@ -26,6 +25,7 @@ from .body_limit import (
     declared_too_large,
     may_have_body,
 )
+from .metrics import TALLY
 from .probes import PROBE_ANSWERS
 from .request_context import (
     PROCESS_TIME_HEADER,
@@ -78,7 +78,7 @@ class EdgeMiddleware:
 
         counted = self.metrics and scope["path"] not in PROBE_PATHS
         if counted:
-            metrics.IN_FLIGHT.inc()
+            TALLY.in_flight += 1
         try:
             await self.dispatch(scope, receive, send_tagged)
         except Exception as error:
@@ -94,8 +94,8 @@ class EdgeMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             if counted:
-                metrics.IN_FLIGHT.dec()
-                metrics.record(scope, status or 500, elapsed)
+                TALLY.in_flight -= 1
+                TALLY.record(scope, status or 500, elapsed)
             if self.access_log:
                 log_access(scope, status or 500, elapsed)
             request_id_var.reset(token)
