@@ -73,7 +73,7 @@ OWNED_PATHS: tuple[Owned, ...] = (
     Owned(
         "database == 'postgres'",
         lambda answers: answers["database"] == "postgres",
-        (f"{PACKAGE}/reads/postgres.py",),
+        (f"{PACKAGE}/reads/postgres.py", "tests/test_reads_postgres.py"),
     ),
     Owned(
         "database == 'sqlite'",

@@ -26,27 +26,19 @@ class ItemReader:
         self.idle: list[aiosqlite.Connection] = []
 
     async def item(self, item_id: int) -> Row | None:
-        async with (
-            self.connection() as connection,
-            connection.execute(ITEM_BY_ID, (item_id,)) as cursor,
-        ):
-            row: Row | None = await cursor.fetchone()
-        return row
+        rows = await self.fetch_all(ITEM_BY_ID, (item_id,))
+        return rows[0] if rows else None
 
     async def page(self, limit: int, offset: int) -> Sequence[Row]:
-        async with (
-            self.connection() as connection,
-            connection.execute(ITEM_PAGE, (limit, offset)) as cursor,
-        ):
-            rows: Sequence[Row] = list(await cursor.fetchall())
-        return rows
+        return await self.fetch_all(ITEM_PAGE, (limit, offset))
 
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def fetch_all(self, statement: str, parameters: tuple[int, ...]) -> list[Row]:
+        """One trip to the connection's thread and back: execute, fetch and close the
+        cursor there (`execute` then `fetchone` would be three, each a thread wake-up)."""
         async with self.turns:
             connection = self.idle.pop() if self.idle else await self.open()
             try:
-                yield connection
+                return list(await connection.execute_fetchall(statement, parameters))
             except UNAVAILABLE as error:
                 raise DatabaseUnavailable from error
             finally:
