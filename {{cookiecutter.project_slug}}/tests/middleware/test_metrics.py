@@ -1,6 +1,10 @@
 import asyncio
 import re
+import sys
+import threading
+from collections.abc import Iterator
 
+import pytest
 from httpx import AsyncClient
 from prometheus_client import REGISTRY
 
@@ -51,10 +55,12 @@ async def test_the_tally_reaches_prometheus_without_a_scrape() -> None:
     """With METRICS_PORT another process serves the samples: the app writes them on its own."""
     labels = {"method": "GET", "route": "<unmatched>", "status": "418"}
     before = REGISTRY.get_sample_value("http_requests_total", labels) or 0.0
-    TALLY.record({"method": "GET", "route": None}, 418, 0.003)
+    TALLY.started()
+    TALLY.finished({"method": "GET", "route": None}, 418, 0.003)
 
     async with flushing(interval=0.01):
-        TALLY.record({"method": "GET", "route": None}, 418, 0.003)
+        TALLY.started()
+        TALLY.finished({"method": "GET", "route": None}, 418, 0.003)
         await asyncio.sleep(0.1)
         during = REGISTRY.get_sample_value("http_requests_total", labels)
 
@@ -73,3 +79,47 @@ async def test_unmatched_paths_share_one_label(client: AsyncClient) -> None:
 async def test_metrics_can_be_turned_off(client_for: ClientFactory) -> None:
     async with client_for(metrics_enabled=False) as client:
         assert (await client.get("/metrics")).status_code == 404
+
+
+@pytest.fixture
+def frequent_thread_switches() -> Iterator[None]:
+    """Threads take turns every microsecond, so that a race shows within a test's time."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(interval)
+
+
+@pytest.mark.usefixtures("frequent_thread_switches")
+def test_no_request_is_lost_when_apps_in_other_threads_record_and_flush() -> None:
+    """A test client or live server runs its app in a thread of its own, beside others."""
+    labels = {"method": "GET", "route": "<unmatched>", "status": "419"}
+    before = REGISTRY.get_sample_value("http_requests_total", labels) or 0.0
+    requests, threads = 5_000, 4
+    done = threading.Event()
+
+    def serve() -> None:
+        for _ in range(requests):
+            TALLY.started()
+            TALLY.finished({"method": "GET", "route": None}, 419, 0.002)
+
+    def flush_until_done() -> None:
+        while not done.is_set():
+            TALLY.flush()
+
+    flusher = threading.Thread(target=flush_until_done)
+    flusher.start()
+    servers = [threading.Thread(target=serve) for _ in range(threads)]
+    for thread in servers:
+        thread.start()
+    for thread in servers:
+        thread.join()
+    done.set()
+    flusher.join()
+    TALLY.flush()
+
+    after = REGISTRY.get_sample_value("http_requests_total", labels)
+    assert after == before + requests * threads
+    assert REGISTRY.get_sample_value("http_requests_in_flight", {}) == 0

@@ -78,7 +78,7 @@ class EdgeMiddleware:
 
         counted = self.metrics and scope["path"] not in PROBE_PATHS
         if counted:
-            TALLY.in_flight += 1
+            TALLY.started()
         try:
             await self.dispatch(scope, receive, send_tagged)
         except Exception as error:
@@ -94,8 +94,7 @@ class EdgeMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             if counted:
-                TALLY.in_flight -= 1
-                TALLY.record(scope, status or 500, elapsed)
+                TALLY.finished(scope, status or 500, elapsed)
             if self.access_log:
                 log_access(scope, status or 500, elapsed)
             request_id_var.reset(token)

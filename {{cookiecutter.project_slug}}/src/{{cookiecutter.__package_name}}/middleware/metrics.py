@@ -13,6 +13,7 @@ middleware. A scrape may therefore miss the last second of another worker's requ
 """
 
 import asyncio
+import threading
 from bisect import bisect_left
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -57,26 +58,42 @@ class Series:
 
 
 class Tally:
+    """This process's requests, shared by every app in it.
+
+    A lock, because apps may run in threads of their own (a test client, a live
+    server in tests): uncontended it costs a fraction of a microsecond.
+    """
+
     def __init__(self) -> None:
+        self.lock = threading.Lock()
         self.in_flight = 0
         self.pending: dict[SeriesKey, Series] = {}
 
-    def record(self, scope: Scope, status: int, elapsed: float) -> None:
+    def started(self) -> None:
+        with self.lock:
+            self.in_flight += 1
+
+    def finished(self, scope: Scope, status: int, elapsed: float) -> None:
         key = (scope["method"], route_template(scope), status)
-        series = self.pending.get(key)
-        if series is None:
-            series = self.pending[key] = Series()
-        series.count += 1
-        series.seconds += elapsed
-        series.per_bucket[bisect_left(BUCKETS, elapsed)] += 1
+        bucket = bisect_left(BUCKETS, elapsed)
+        with self.lock:
+            self.in_flight -= 1
+            series = self.pending.get(key)
+            if series is None:
+                series = self.pending[key] = Series()
+            series.count += 1
+            series.seconds += elapsed
+            series.per_bucket[bucket] += 1
 
     def flush(self) -> None:
-        pending, self.pending = self.pending, {}
+        with self.lock:
+            pending, self.pending = self.pending, {}
+            in_flight = self.in_flight
         for (method, route, status), series in pending.items():
             labels = (method, route, str(status))
             REQUESTS.labels(*labels).inc(series.count)
             write_observations(LATENCY.labels(*labels), series)
-        IN_FLIGHT.set(self.in_flight)
+        IN_FLIGHT.set(in_flight)
 
 
 def write_observations(histogram: Histogram, series: Series) -> None:
