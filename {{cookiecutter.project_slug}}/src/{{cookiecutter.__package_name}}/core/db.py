@@ -1,7 +1,7 @@
 """The async engine and sessions: one pool per process, opened in the lifespan."""
 
 {% if cookiecutter.database == "sqlite" %}
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import DBAPIConnection
 {% endif %}
@@ -42,16 +42,19 @@ def create_engine(settings: Settings) -> AsyncEngine:
 {% endif %}
     )
 {% if cookiecutter.database == "sqlite" %}
-    configure_sqlite(engine, settings.database_busy_timeout_ms)
+    configure_sqlite(engine.sync_engine, settings.database_busy_timeout_ms)
 {% endif %}
     return engine
 {% if cookiecutter.database == "sqlite" %}
 
 
-def configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
-    """WAL, foreign keys and a busy timeout on every connection; writers queue."""
+def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    """WAL, foreign keys and a busy timeout on every connection; writers queue.
 
-    @event.listens_for(engine.sync_engine, "connect")
+    For the app's engine (its `sync_engine`) and for any synchronous one.
+    """
+
+    @event.listens_for(engine, "connect")
     def configure_connection(connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy, not the driver, emit BEGIN: this makes SAVEPOINT work.
         connection.isolation_level = None
@@ -62,7 +65,7 @@ def configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def begin_transaction(connection: Connection) -> None:
         # BEGIN IMMEDIATE takes the write lock up front: writers then queue on the busy
         # timeout instead of failing when a transaction that has read starts to write.

@@ -8,18 +8,14 @@ process.
 from functools import cache
 from typing import Any
 
-{% if cookiecutter.database == "sqlite" %}
-from sqlalchemy import Engine, create_engine, event, func, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.pool import ConnectionPoolEntry
-{% else %}
 from sqlalchemy import Engine, create_engine, func, select
 from sqlalchemy.engine import make_url
-{% endif %}
 from sqlmodel import Session, col
 
 from ..core.config import get_settings
+{% if cookiecutter.database == "sqlite" %}
+from ..core.db import configure_sqlite
+{% endif %}
 from ..models import Item
 from .app import RetryingTask, celery_app
 
@@ -39,19 +35,9 @@ def engine() -> Engine:
 {% if cookiecutter.database == "postgres" %}
     return create_engine(sync_database_url(settings.database_url), pool_size=2, pool_pre_ping=True)
 {% else %}
-    engine = create_engine(
-        sync_database_url(settings.database_url),
-        connect_args={"timeout": settings.database_busy_timeout_ms / 1000},
-    )
-    event.listen(engine, "connect", enforce_foreign_keys)
+    engine = create_engine(sync_database_url(settings.database_url))
+    configure_sqlite(engine, settings.database_busy_timeout_ms)  # as the web app's connections
     return engine
-
-
-def enforce_foreign_keys(connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-    """As the web app does: SQLite checks foreign keys only when asked to."""
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
 {% endif %}
 
 

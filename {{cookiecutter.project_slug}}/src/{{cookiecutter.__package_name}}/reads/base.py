@@ -21,11 +21,12 @@ class Turns:
     """At most `size` reads at once; the others wait in the order they came, for at
     most `timeout` seconds.
 
-    A pool's own waiting line is an `asyncio.Queue`, which is not fair: a read that
-    arrives just as a connection comes back takes it from the one woken to take it,
-    and that one goes to the back of the line again. Under load a few reads waited
-    behind hundreds of others (p99 ten times p50 at 64 connections). Here a returned
-    turn goes to the oldest waiter, and the pool never has to make anyone wait.
+    A connection pool's waiting line is typically an `asyncio.Queue`, which is not
+    fair: a read that arrives just as a connection comes back takes it from the one
+    woken to take it, and that one goes to the back of the line again. Under load a
+    few reads waited behind hundreds of others (p99 ten times p50 at 64 connections).
+    Here a returned turn goes to the oldest waiter, and a reader holding a turn
+    always finds a connection.
 
     Waiters are in arrival order, so their deadlines are too: one timer, set for the
     oldest waiter, expires everyone due (a timer per wait, as `asyncio.timeout` sets,
