@@ -47,7 +47,8 @@ async def test_requests_are_counted_by_route_template(client: AsyncClient) -> No
     assert cumulative[-1] == sample(
         metrics, "http_request_duration_seconds_bucket", **ROUTE, le="+Inf"
     )
-    assert "424242" not in metrics
+    # The path itself, not its digits: those may occur in any sample's value.
+    assert "/api/v1/items/424242" not in metrics
     assert "http_requests_in_flight" in metrics
 
 
