@@ -104,6 +104,20 @@ def runs_heavy_tier(combination: Combination) -> bool:
     return combination in heavy_tier_combinations()
 
 
+def run_order(combination: Combination) -> tuple[Any, ...]:
+    """Where a combination's tests go in a run: a sort key.
+
+    The heavy tier's combinations first: they take the longest, and one started last
+    leaves the other workers idle at the end. Then the others with the first option
+    varying fastest, the order of cookiecutter.json's options reversed: combinations
+    that differ only in the last options, which touch the fewest files, run far apart,
+    so the later one finds the verdicts the earlier earned (harness.project.Verdicts).
+    """
+    options = feature_options()
+    positions = [options[name].index(combination[name]) for name in reversed(list(options))]
+    return (not runs_heavy_tier(combination), *positions)
+
+
 # `OPTION=VALUE` on a command line, as cookiecutter, `--combination` and the pipeline take it.
 
 

@@ -288,21 +288,90 @@ def inputs_digest(root: Path, paths: list[str]) -> str:
 # environment the lock installs. Two projects that agree on all of these get the same verdict.
 MYPY_INPUTS = ["src", "tests", "migrations", "pyproject.toml", "uv.lock"]
 
+# What a generated test suite never reads: the files only `use_docker` adds or changes,
+# the README and the answers. tests/test_template_code.py checks that the generated tests
+# name none of them. What a run leaves in the project (tool caches, the SQLite file) is
+# not an input either.
+SUITE_BLIND_TO = frozenset(
+    {
+        "README.md",
+        ANSWERS_FILE,
+        ".github",
+        "Dockerfile",
+        ".dockerignore",
+        "compose.yaml",
+        "deploy",
+        ".venv",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+    }
+)
 
-def mypy(project: Project, verdicts: Path | None = None) -> None:
+
+def suite_inputs(root: Path) -> list[str]:
+    """The top-level files and directories a generated suite can read."""
+    return sorted(
+        path.name
+        for path in root.iterdir()
+        if path.name not in SUITE_BLIND_TO and not path.suffix.startswith(".db")
+    )
+
+
+class Verdicts:
+    """Checks that passed this run, by the digest of the inputs that decide them.
+
+    A verdict that identical inputs make identical is earned once and shared by the
+    run's test workers (`directory` is theirs in common; None remembers nothing). A
+    failure is never shared: every project that fails runs the check and shows its
+    own output.
+    """
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+        self.interpreter = f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+    def passed(self, digest: str, *checks: str) -> bool:
+        """Whether any of `checks` passed for these inputs."""
+        return self.directory is not None and any(
+            self.mark(check, digest).exists() for check in checks
+        )
+
+    def record(self, digest: str, check: str) -> None:
+        if self.directory is not None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self.mark(check, digest).touch()
+
+    def mark(self, check: str, digest: str) -> Path:
+        assert self.directory is not None
+        return self.directory / f"{check}-{digest}-{self.interpreter}"
+
+
+def mypy(project: Project, verdicts: Verdicts) -> None:
     """`mypy` in the project, unless a project with the same inputs already passed this run.
 
-    Options that touch no Python (Docker, for one) give projects mypy cannot tell
-    apart; checking each would repeat a verdict that cannot differ. A failure is
-    never shared: every project that fails runs mypy and shows its own output.
+    Options that touch no Python (Docker, for one) give projects mypy cannot tell apart.
     """
-    passed = None
-    if verdicts is not None:
-        verdicts.mkdir(parents=True, exist_ok=True)
-        digest = inputs_digest(project.root, MYPY_INPUTS)
-        passed = verdicts / f"mypy-{digest}-{sys.version_info[0]}.{sys.version_info[1]}"
-        if passed.exists():
-            return
-    project.tool("mypy")
-    if passed is not None:
-        passed.touch()
+    digest = inputs_digest(project.root, MYPY_INPUTS)
+    if not verdicts.passed(digest, "mypy"):
+        project.tool("mypy")
+        verdicts.record(digest, "mypy")
+
+
+def own_suite(project: Project, verdicts: Verdicts, *, heavy: bool) -> None:
+    """The project's own pytest suite, with its heavy tier only when `heavy`.
+
+    Shared like mypy's verdict: combinations that differ only in files the suite never
+    reads (`SUITE_BLIND_TO`) cannot differ in its outcome, and a full pass is a pass of
+    the fast tier too.
+    """
+    digest = inputs_digest(project.root, suite_inputs(project.root))
+    check = "suite-full" if heavy else "suite-fast"
+    if verdicts.passed(digest, "suite-full", *([] if heavy else [check])):
+        return
+    result = project.tool(
+        "pytest", "-q", "-p", "no:cacheprovider", *([] if heavy else ["-m", "not heavy"])
+    )
+    if " passed" not in result.stdout:
+        raise CommandFailed(f"the suite passed no test:\n{result.stdout[-4000:]}")
+    verdicts.record(digest, check)

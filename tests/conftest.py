@@ -16,8 +16,9 @@ from harness.options import (
     combinations,
     needs_redis,
     parse_answers,
+    run_order,
 )
-from harness.project import Project, generate, private_cookiecutter_config
+from harness.project import Project, Verdicts, generate, private_cookiecutter_config
 
 # A directory the whole run shares, test workers included: verdicts that identical inputs
 # make identical (see harness.project.mypy) are kept there.
@@ -70,14 +71,35 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    put_in_run_order(items)
+    if getattr(config.option, "loadgroup", False):
+        check_grouping(items)
+
+
+def put_in_run_order(items: list[pytest.Item]) -> None:
+    """Combinations in their run order (harness.options.run_order), then the rest.
+
+    pytest-xdist hands out whole groups in this order (`--no-loadscope-reorder` in
+    pyproject.toml keeps it from reordering them by their number of tests).
+    """
+    ranked = {
+        combination_id(combination): (0, *run_order(combination)) for combination in combinations()
+    }
+    items.sort(key=lambda item: ranked.get(group_of(item), (1,)))
+
+
+def group_of(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("xdist_group")
+    return str(marker.args[0]) if marker else None
+
+
+def check_grouping(items: list[pytest.Item]) -> None:
     """Refuse to run when pytest-xdist cannot keep a combination on one worker.
 
     Its `loadgroup` works by renaming tests after their group, which some pytest
     releases silently ignore (pytest-dev/pytest-xdist#1386); every worker would then
     build and install every combination.
     """
-    if not getattr(config.option, "loadgroup", False):
-        return
     ungrouped = [
         item.nodeid
         for item in items
@@ -185,6 +207,6 @@ def project(combination: Combination, project_cache: ProjectCache) -> Project:
 
 
 @pytest.fixture(scope="session")
-def verdicts() -> Path:
-    """Where this run keeps verdicts that a project with identical inputs may reuse."""
-    return Path(os.environ[RUN_DIR_VARIABLE]) / "verdicts"
+def verdicts() -> Verdicts:
+    """The verdicts of this run that a project with identical inputs may reuse."""
+    return Verdicts(Path(os.environ[RUN_DIR_VARIABLE]) / "verdicts")

@@ -16,12 +16,11 @@ import json
 import signal
 import socket
 import time
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from harness.options import needs_redis, runs_heavy_tier
-from harness.project import LEFTOVER, Project, http_get, mypy
+from harness.project import LEFTOVER, Project, Verdicts, http_get, mypy, own_suite
 
 # Words whose presence betrays an unchosen option leaking into the project. The key is an
 # option, or a fact derived from the answers (`needs_redis`: the cache or Celery).
@@ -91,16 +90,14 @@ def test_ruff_check_and_format_pass(project: Project) -> None:
     project.tool("ruff", "format", "--check", ".")
 
 
-def test_mypy_strict_passes(project: Project, verdicts: Path) -> None:
+def test_mypy_strict_passes(project: Project, verdicts: Verdicts) -> None:
     mypy(project, verdicts)
 
 
-def test_own_test_suite_passes(project: Project) -> None:
+def test_own_test_suite_passes(project: Project, verdicts: Verdicts) -> None:
     """The heavy tier tests the servers behind the code more than the code, so one
     combination per service shape runs it; a project's owner runs both with `make test`."""
-    tier = [] if runs_heavy_tier(project.answers) else ["-m", "not heavy"]
-    result = project.tool("pytest", "-q", "-p", "no:cacheprovider", *tier)
-    assert " passed" in result.stdout
+    own_suite(project, verdicts, heavy=runs_heavy_tier(project.answers))
 
 
 def test_production_server_serves_then_shuts_down_gracefully(project: Project) -> None:

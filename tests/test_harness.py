@@ -1,4 +1,4 @@
-"""The harness leaves nothing behind on a shared machine."""
+"""The harness: it leaves nothing behind on a shared machine, and shares only sound verdicts."""
 
 from __future__ import annotations
 
@@ -9,8 +9,14 @@ from pathlib import Path
 import pytest
 
 from harness.deployment import fingerprints
-from harness.options import combinations
-from harness.project import generate
+from harness.options import (
+    combination_id,
+    combinations,
+    feature_options,
+    run_order,
+    runs_heavy_tier,
+)
+from harness.project import Verdicts, generate, inputs_digest, suite_inputs
 
 
 @pytest.fixture
@@ -42,3 +48,43 @@ def test_deployment_fingerprints_remove_their_renders(temporary_directory: Path)
         assert list(temporary_directory.iterdir()) != []
 
     assert list(temporary_directory.iterdir()) == []
+
+
+def test_suite_inputs_ignore_deployment_files_but_not_code(tmp_path: Path) -> None:
+    """Twins that differ only in files the generated suite never reads share its verdict."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    for root in (first, second):
+        (root / "src").mkdir(parents=True)
+        (root / "src" / "app.py").write_text("x = 1\n")
+        (root / "pyproject.toml").write_text("[project]\n")
+    (second / "Dockerfile").write_text("FROM python\n")
+    (second / "README.md").write_text("# twin\n")
+
+    def digest(root: Path) -> str:
+        return inputs_digest(root, suite_inputs(root))
+
+    assert digest(first) == digest(second)
+    (second / "src" / "app.py").write_text("x = 2\n")
+    assert digest(first) != digest(second)
+
+
+def test_a_verdict_is_shared_only_once_recorded(tmp_path: Path) -> None:
+    verdicts = Verdicts(tmp_path / "verdicts")
+    assert not verdicts.passed("abc", "suite-fast")
+    verdicts.record("abc", "suite-full")
+    assert verdicts.passed("abc", "suite-fast", "suite-full")
+    assert not verdicts.passed("abd", "suite-full")
+    assert not Verdicts(None).passed("abc", "suite-full")
+
+
+def test_heavy_tier_runs_first_and_twins_run_far_apart() -> None:
+    ordered = sorted(combinations(), key=run_order)
+    heavy = [runs_heavy_tier(combination) for combination in ordered]
+    assert heavy == sorted(heavy, reverse=True)
+    last_option, values = list(feature_options().items())[-1]
+    positions = {combination_id(combination): at for at, combination in enumerate(ordered)}
+    for at, combination in enumerate(ordered):
+        for value in values:
+            twin = dict(combination, **{last_option: value})
+            if twin != combination and not (runs_heavy_tier(combination) or runs_heavy_tier(twin)):
+                assert abs(positions[combination_id(twin)] - at) >= len(ordered) // 4
