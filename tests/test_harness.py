@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Iterator
+from itertools import product
 from pathlib import Path
 
 import pytest
 
 from harness.deployment import fingerprints
 from harness.options import (
+    TEMPLATE_ROOT,
     combination_id,
     combinations,
     feature_options,
@@ -88,3 +91,17 @@ def test_heavy_tier_runs_first_and_twins_run_far_apart() -> None:
             twin = dict(combination, **{last_option: value})
             if twin != combination and not (runs_heavy_tier(combination) or runs_heavy_tier(twin)):
                 assert abs(positions[combination_id(twin)] - at) >= len(ordered) // 4
+
+
+def test_the_matrix_is_the_full_product_of_the_options_in_cookiecutter_json() -> None:
+    """Read apart from harness.options: a filtered or truncated matrix fails here."""
+    context = json.loads((TEMPLATE_ROOT / "cookiecutter.json").read_text())
+    choices = {
+        name: [value, not value] if isinstance(value, bool) else value
+        for name, value in context.items()
+        if not name.startswith("_") and isinstance(value, bool | list)
+    }
+    expected = [dict(zip(choices, values, strict=True)) for values in product(*choices.values())]
+
+    assert combinations() == expected
+    assert len({combination_id(combination) for combination in combinations()}) == len(expected)
