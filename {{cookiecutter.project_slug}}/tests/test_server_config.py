@@ -21,18 +21,25 @@ SERVER_VARIABLES = {
 }
 
 
-def load_config(directory: Path, **environment: str) -> subprocess.CompletedProcess[str]:
-    """Evaluate gunicorn.conf.py as gunicorn does, from `directory` (where `.env` is read)."""
+def run_python(
+    script: str, *args: str, directory: Path, **environment: str
+) -> subprocess.CompletedProcess[str]:
+    """`script` in a fresh interpreter, without the server settings of the tests' environment."""
     env = {key: value for key, value in os.environ.items() if key not in SERVER_VARIABLES}
-    script = f"import runpy; config = runpy.run_path({str(CONFIG)!r}); print(config['bind'])"
     return subprocess.run(
-        [sys.executable, "-c", script],
+        [sys.executable, "-c", script, *args],
         cwd=directory,
         env={**env, **environment},
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def load_config(directory: Path, **environment: str) -> subprocess.CompletedProcess[str]:
+    """Evaluate gunicorn.conf.py as gunicorn does, from `directory` (where `.env` is read)."""
+    script = f"import runpy; config = runpy.run_path({str(CONFIG)!r}); print(config['bind'])"
+    return run_python(script, directory=directory, **environment)
 
 
 def test_the_server_listens_where_the_env_file_says(tmp_path: Path) -> None:
@@ -85,3 +92,15 @@ async def test_the_application_port_does_not_serve_metrics_when_they_have_their_
     async with client_for(metrics_port=9100) as client:
         assert (await client.get("/metrics")).status_code == 404
         assert (await client.get("/health")).status_code == 200
+
+
+def test_the_collector_runs_once_the_app_is_imported() -> None:
+    """The app module pauses the garbage collector while it builds the app; left paused, a
+    worker would never free a reference cycle again."""
+    script = "import gc, importlib, sys; importlib.import_module(sys.argv[1]); "
+    script += "print(gc.isenabled(), gc.get_freeze_count() > 0)"
+    app_module = "{{ cookiecutter.__package_name }}.main"
+    result = run_python(script, app_module, directory=PROJECT_ROOT)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]
