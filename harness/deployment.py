@@ -10,7 +10,9 @@ checks disagree with Docker, Compose or kubectl.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shlex
 import shutil
 import sys
@@ -47,16 +49,24 @@ def tool(name: str) -> str:
 # ---------------------------------------------------------------- one check per distinct file set
 
 
+# A directory where the processes of one run (test workers, the pytest runs a test starts)
+# keep the digests they computed: every collection of the suite needs them all, and
+# rendering the whole matrix takes about 20 s.
+KNOWN_DIGESTS_VARIABLE = "TEMPLATE_DEPLOYMENT_DIGESTS"
+
+
 class Fingerprints:
     """Digests of the files a check reads, per combination, from a render of the template.
 
     Combinations whose files are byte-identical get the same verdict from a deterministic
     check (GZip and CORS do not touch the Dockerfile), so such a check runs for the first
-    combination of each group only. Renders are cheap (no install) and kept per process.
+    combination of each group only. Renders are cheap (no install) and kept per process;
+    digests are shared with the run's other processes through `known`, when given.
     """
 
-    def __init__(self, workspace: Path) -> None:
+    def __init__(self, workspace: Path, known: Path | None = None) -> None:
         self.workspace = workspace
+        self.known = known
         self.roots: dict[str, Path] = {}
 
     def root(self, combination: Combination) -> Path:
@@ -66,7 +76,20 @@ class Fingerprints:
         return self.roots[name]
 
     def digest(self, combination: Combination, paths: Iterable[str]) -> str:
-        return inputs_digest(self.root(combination), sorted(paths))
+        paths = sorted(paths)
+        if self.known is None:
+            return inputs_digest(self.root(combination), paths)
+        key = json.dumps([combination_id(combination), paths]).encode()
+        record = self.known / hashlib.sha256(key).hexdigest()
+        if record.exists():
+            return record.read_text()
+        digest = inputs_digest(self.root(combination), paths)
+        self.known.mkdir(parents=True, exist_ok=True)
+        # Written whole, then renamed: a process reading it never sees half a digest.
+        partial = record.with_suffix(f".{os.getpid()}")
+        partial.write_text(digest)
+        partial.replace(record)
+        return digest
 
     def is_representative(
         self, combination: Combination, paths: Iterable[str], group: list[Combination]
@@ -85,8 +108,9 @@ class Fingerprints:
 @contextmanager
 def fingerprints() -> Iterator[Fingerprints]:
     """Fingerprints whose renders are removed once the caller has decided."""
+    known = os.environ.get(KNOWN_DIGESTS_VARIABLE)
     with tempfile.TemporaryDirectory(prefix="deployment-files-") as workspace:
-        yield Fingerprints(Path(workspace))
+        yield Fingerprints(Path(workspace), Path(known) if known else None)
 
 
 # ---------------------------------------------------------------- Dockerfile

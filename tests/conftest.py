@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness import services
+from harness.deployment import KNOWN_DIGESTS_VARIABLE
 from harness.options import (
     Combination,
     UsageError,
@@ -55,13 +56,18 @@ def pytest_configure(config: pytest.Config) -> None:
         temporary = run_dir / "tmp"
         temporary.mkdir()
         os.environ["TMPDIR"] = str(temporary)
+        # A pytest that a test starts inherits the outermost run's digests.
+        os.environ.setdefault(KNOWN_DIGESTS_VARIABLE, str(run_dir / "deployment-digests"))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Whatever a worker could not release (it crashed, it was killed) goes now."""
     if not is_controller(config) or RUN_DIR_VARIABLE not in os.environ:
         return
-    shutil.rmtree(os.environ.pop(RUN_DIR_VARIABLE), ignore_errors=True)
+    run_dir = os.environ.pop(RUN_DIR_VARIABLE)
+    if os.environ.get(KNOWN_DIGESTS_VARIABLE, "").startswith(run_dir):
+        del os.environ[KNOWN_DIGESTS_VARIABLE]
+    shutil.rmtree(run_dir, ignore_errors=True)
     if config.option.collectonly:
         return
     removed = services.sweep(services.run_token())

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.deployment import fingerprints
+from harness import deployment
+from harness.deployment import KNOWN_DIGESTS_VARIABLE, fingerprints
 from harness.options import (
     TEMPLATE_ROOT,
     combination_id,
@@ -44,7 +45,10 @@ def test_generating_a_project_leaves_no_temporary_file(
     assert list(temporary_directory.iterdir()) == []
 
 
-def test_deployment_fingerprints_remove_their_renders(temporary_directory: Path) -> None:
+def test_deployment_fingerprints_remove_their_renders(
+    temporary_directory: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(KNOWN_DIGESTS_VARIABLE, raising=False)
     first = combinations()[0]
     with fingerprints() as prints:
         assert prints.digest(first, ["Dockerfile"])
@@ -105,3 +109,22 @@ def test_the_matrix_is_the_full_product_of_the_options_in_cookiecutter_json() ->
 
     assert combinations() == expected
     assert len({combination_id(combination) for combination in combinations()}) == len(expected)
+
+
+def test_a_digest_computed_by_one_process_is_read_by_the_next_without_a_render(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(KNOWN_DIGESTS_VARIABLE, str(tmp_path / "known"))
+    first, last = combinations()[0], combinations()[-1]
+    with fingerprints() as prints:
+        digests = [prints.digest(first, ["Dockerfile"]), prints.digest(last, ["compose.yaml"])]
+
+    def no_render(*args: object, **kwargs: object) -> Path:
+        raise AssertionError("rendered again")
+
+    monkeypatch.setattr(deployment, "generate", no_render)
+    with fingerprints() as prints:
+        assert prints.digest(first, ["Dockerfile"]) == digests[0]
+        assert prints.digest(last, ["compose.yaml"]) == digests[1]
+        with pytest.raises(AssertionError, match="rendered again"):
+            prints.digest(first, ["compose.yaml"])
