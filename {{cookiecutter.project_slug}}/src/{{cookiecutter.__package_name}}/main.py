@@ -1,9 +1,10 @@
 """The application factory; `app` is what the server imports.
 
-Importing the service builds a few hundred thousand objects (modules, classes, the routes'
-models), all of which live as long as the process. The garbage collector would scan them
-again and again as they pile up and free almost nothing, so it is paused while they are
-built and resumes once they are frozen out of its way: a worker starts about a fifth sooner.
+Importing the service builds about a hundred thousand objects (modules, classes, the
+routes' models), nearly all of which live as long as the process. The garbage collector
+would scan them again and again as they pile up and free almost nothing, so it is paused
+while they are built and resumes once they are frozen out of its way: a worker starts
+about a fifth sooner.
 """
 
 import gc
