@@ -366,12 +366,13 @@ def own_suite(project: Project, verdicts: Verdicts, *, heavy: bool) -> None:
     the fast tier too.
     """
     digest = inputs_digest(project.root, suite_inputs(project.root))
-    check = "suite-full" if heavy else "suite-fast"
-    if verdicts.passed(digest, "suite-full", *([] if heavy else [check])):
+    if heavy:
+        check, enough, tier = "suite-full", ["suite-full"], []
+    else:
+        check, enough, tier = "suite-fast", ["suite-full", "suite-fast"], ["-m", "not heavy"]
+    if verdicts.passed(digest, *enough):
         return
-    result = project.tool(
-        "pytest", "-q", "-p", "no:cacheprovider", *([] if heavy else ["-m", "not heavy"])
-    )
+    result = project.tool("pytest", "-q", "-p", "no:cacheprovider", *tier)
     if " passed" not in result.stdout:
         raise CommandFailed(f"the suite passed no test:\n{result.stdout[-4000:]}")
     verdicts.record(digest, check)
