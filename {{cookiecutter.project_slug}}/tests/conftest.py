@@ -95,7 +95,7 @@ async def forget_keys(app: FastAPI, prefix: str) -> None:
 @pytest.fixture
 async def session(app: FastAPI) -> AsyncIterator[AsyncSession]:
     """A session whose commits become savepoints inside a transaction that is rolled back."""
-    async with app.state.engine.connect() as connection:
+    async with app.state.database.engine.connect() as connection:
         transaction = await connection.begin()
         session = AsyncSession(
             bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False

@@ -70,7 +70,7 @@ async def test_a_unique_clash_under_concurrency_is_one_201_and_the_rest_409(
         statuses = sorted(response.status_code for response in responses)
         assert statuses == [201] + [409] * 19
     finally:
-        async with app.state.engine.begin() as connection:
+        async with app.state.database.engine.begin() as connection:
             await connection.execute(delete(Category).where(Category.name == "contested"))  # type: ignore[arg-type]
 
 

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient
 
 from {{ cookiecutter.__package_name }}.reads.base import DatabaseUnavailable, Turns
@@ -41,6 +42,22 @@ async def test_items_read_by_id_and_by_page_are_what_was_written(
     assert [item for item in page if item["id"] in ids] == created
     assert created[0]["price"] == "1.50"
     assert (await committed.get(f"{ITEMS}/{ids[0]}")).status_code == 404
+
+
+async def test_reads_are_served_before_the_engine_is_built(client_for: ClientFactory) -> None:
+    """A new worker answers reads without SQLAlchemy's engine; `/ready` builds it, so an
+    orchestrator's first probe does before traffic comes."""
+    apps: list[FastAPI] = []
+    async with client_for(extend=apps.append) as client:
+        database = apps[0].state.database
+        reads = [await client.get(f"{ITEMS}/1"), await client.get(ITEMS)]
+        built_by_reads = database.engine_built
+        ready = await client.get("/ready")
+
+    assert [response.status_code for response in reads] in ([200, 200], [404, 200])
+    assert not built_by_reads
+    assert ready.status_code == 200
+    assert database.engine_built
 
 
 async def test_reads_waiting_for_a_connection_are_served_in_the_order_they_came() -> None:

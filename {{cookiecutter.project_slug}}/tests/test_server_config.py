@@ -6,6 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from {{ cookiecutter.__package_name }}.core.config import Settings
+
 from tests.conftest import ClientFactory
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +62,21 @@ def test_a_refused_production_configuration_is_one_clear_line(tmp_path: Path) ->
     assert result.stderr.strip().splitlines() == [
         "Configuration refused: Refusing to start in production: DEBUG must be false; "
         "SECRET_KEY must be at least 32 random characters (openssl rand -hex 32)."
+    ]
+
+
+@pytest.mark.parametrize("url", ["postgresql://postgres@db/service", "sqlite:///./service.db"])
+def test_a_database_url_for_another_driver_is_refused_before_the_server_starts(
+    tmp_path: Path, settings: Settings, url: str
+) -> None:
+    """The engine is built at the first write, too late to find out."""
+    result = load_config(tmp_path, DATABASE_URL=url)
+
+    scheme = settings.database_url.split("://", 1)[0]
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"Configuration refused: DATABASE_URL must start with {scheme}://, "
+        "the driver this service uses"
     ]
 
 

@@ -26,7 +26,7 @@ from .api.routes import health, metrics
 from .cache import open_cache
 {% endif %}
 from .core.config import Settings, get_settings
-from .core.db import create_engine, create_sessionmaker
+from .core.db import Database
 from .core.logging import configure_logging
 from .middleware import install_middleware
 from .middleware.metrics import flushing
@@ -41,19 +41,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Pools open once per worker process here, never at import time, and close in
-        # reverse order when the server stops. An option adds its resources to the stack.
+        # Pools belong to a worker process: they are set up here, never at import time
+        # (the engine on first use, see `core.db.Database`), and close in reverse order
+        # when the server stops. An option adds its resources to the stack.
         async with AsyncExitStack() as resources:
             resources.callback(logger.info, "Pools closed")
             if settings.metrics_enabled:
                 await resources.enter_async_context(flushing())
-            engine = create_engine(settings)
-            resources.push_async_callback(engine.dispose)
-            app.state.engine = engine
-            app.state.sessionmaker = create_sessionmaker(engine)
-            app.state.reader_sessionmaker = create_sessionmaker(
-                engine.execution_options(isolation_level="AUTOCOMMIT")
-            )
+            database = Database(settings)
+            resources.push_async_callback(database.dispose)
+            app.state.database = database
             app.state.item_reader = await resources.enter_async_context(open_item_reader(settings))
             app.state.cache = NoCache()
 {% if cookiecutter.use_redis %}

@@ -79,7 +79,7 @@ async def category_with_items(app: FastAPI, committed: AsyncClient) -> AsyncIter
         item = {"name": f"item {price}", "price": price, "category_id": category["id"]}
         assert (await committed.post("/api/v1/items", json=item)).status_code == 201
     yield category["id"]
-    async with app.state.engine.begin() as connection:
+    async with app.state.database.engine.begin() as connection:
         await connection.execute(delete(Item).where(Item.category_id == category["id"]))
         await connection.execute(delete(Category).where(Category.id == category["id"]))
 

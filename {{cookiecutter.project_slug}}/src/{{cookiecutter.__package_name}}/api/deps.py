@@ -31,7 +31,7 @@ async def get_settings(request: Request) -> Settings:
 
 async def get_session_factory(request: Request) -> SessionFactory:
     """Read-write sessions: one transaction per request."""
-    factory: SessionFactory = request.app.state.sessionmaker
+    factory: SessionFactory = request.app.state.database.sessionmaker
     return factory
 
 
@@ -41,7 +41,7 @@ async def get_reader_factory(request: Request) -> SessionFactory:
     A factory rather than a session, so a handler opens one only when it needs it
     (not on a cache hit).
     """
-    factory: SessionFactory = request.app.state.reader_sessionmaker
+    factory: SessionFactory = request.app.state.database.reader_sessionmaker
     return factory
 
 

@@ -3,7 +3,7 @@
 from functools import lru_cache
 from typing import Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Marks a value that must be replaced before going to production.
@@ -188,6 +188,17 @@ class Settings(BaseSettings):
     def cors_header_list(self) -> list[str]:
         return comma_separated(self.cors_allow_headers)
 {% endif %}
+
+    @field_validator("database_url")
+    @classmethod
+    def refuse_another_driver(cls, url: str) -> str:
+        # The engine is built at the first write, not at start (see `core.db.Database`):
+        # a URL for another driver would start, serve reads and then fail every write.
+        default: str = cls.model_fields["database_url"].default
+        scheme = default.split("://", 1)[0] + "://"
+        if not url.startswith(scheme):
+            raise ValueError(f"DATABASE_URL must start with {scheme}, the driver this service uses")
+        return url
 
     @model_validator(mode="after")
     def refuse_unsafe_production(self) -> Self:

@@ -1,4 +1,6 @@
-"""The async engine and sessions: one pool per process, opened in the lifespan."""
+"""The async engine and sessions: one pool per process, built when first needed."""
+
+from functools import cached_property
 
 {% if cookiecutter.database == "sqlite" %}
 from sqlalchemy import Engine, event
@@ -79,3 +81,38 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # Objects stay readable after commit, so handlers can return them without a reload.
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+class Database:
+    """The engine and its sessions, built on first use and disposed of in the lifespan.
+
+    Item reads go through `reads` and never touch the engine, so a new worker serves
+    them before SQLAlchemy has imported its dialect and built the engine, a tenth of a
+    bare FastAPI app's whole start. Writes and `/ready` build it: an orchestrator's
+    first readiness probe does so before any traffic arrives.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def engine(self) -> AsyncEngine:
+        return create_engine(self.settings)
+
+    @cached_property
+    def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
+        """Read-write sessions."""
+        return create_sessionmaker(self.engine)
+
+    @cached_property
+    def reader_sessionmaker(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions in autocommit, for single reads: no BEGIN and ROLLBACK around a SELECT."""
+        return create_sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+    @property
+    def engine_built(self) -> bool:
+        return "engine" in self.__dict__
+
+    async def dispose(self) -> None:
+        if self.engine_built:
+            await self.engine.dispose()

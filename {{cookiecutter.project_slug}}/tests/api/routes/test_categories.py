@@ -18,7 +18,7 @@ def count_selects(app: FastAPI) -> Iterator[list[str]]:
         if statement.lstrip().upper().startswith("SELECT"):
             statements.append(statement)
 
-    engine = app.state.engine.sync_engine
+    engine = app.state.database.engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
     try:
         yield statements

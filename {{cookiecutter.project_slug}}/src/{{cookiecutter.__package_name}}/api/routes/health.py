@@ -81,7 +81,7 @@ async def ready(request: Request, response: Response) -> Readiness:
     optional dependency would take every replica out at once.
     """
     state = request.app.state
-    checks = {"database": _check(await _database_answers(state.engine))}
+    checks = {"database": _check(await _database_answers(state.database.engine))}
 {% if cookiecutter.use_redis %}
     checks["redis"] = _check(await _redis_answers(state.redis))
 {% endif %}
