@@ -60,7 +60,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="SECONDS",
         help="of load per endpoint before the first round",
     )
-    parser.add_argument("--cold-starts", type=int, default=3, choices=range(1, 11), metavar="1..10")
+    parser.add_argument("--cold-starts", type=int, default=5, choices=range(1, 11), metavar="1..10")
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -275,8 +275,11 @@ class Run:
             say(f"cold starts {number}/{self.args.cold_starts}")
             for app in rotated(plan.COLD_START_APPS, number):
                 server, seconds = self.launch(app)
+                cpu = servers.tree_cpu_seconds(server)
                 servers.stop(server)
                 self.findings.cold_starts.setdefault(app.name, []).append(seconds)
+                if cpu is not None:
+                    self.findings.cold_start_cpu.setdefault(app.name, []).append(cpu)
 
 
 def run(
