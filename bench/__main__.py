@@ -214,6 +214,10 @@ class Run:
         for app in plan.APPS:
             say(f"starting {app.name}")
             server, _ = self.launch(app)
+            if app.generated:
+                # As an orchestrator's first readiness probe would: it builds the engine, so
+                # the load never pays for that and the memory read after it includes it.
+                servers.expect_ready(server)
             self.running[app.name] = server
             self.workers_seen[app.name].update(servers.worker_pids(server))
         checks, self.findings.unlike_references = check_references(self.running)

@@ -151,6 +151,12 @@ def wait_for_first_200(server: Server, launched: float, deadline: float) -> floa
     raise ServerError(f"{server.app.name} gave no 200 on {server.app.probe} within {deadline} s")
 
 
+def expect_ready(server: Server) -> None:
+    status = get_status(server.base_url, "/ready", timeout=10.0)
+    if status != 200:
+        raise ServerError(f"{server.app.name} answered /ready with {status}:\n{tail(server.log)}")
+
+
 def stop(server: Server) -> None:
     """Graceful as in production, then the whole group killed if the master hangs."""
     stop_process(server.process, timeout=STOP_TIMEOUT)
