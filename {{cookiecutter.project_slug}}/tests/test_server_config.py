@@ -6,8 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from {{ cookiecutter.__package_name }}.core.config import Settings
 
 from tests.conftest import ClientFactory
@@ -65,14 +63,15 @@ def test_a_refused_production_configuration_is_one_clear_line(tmp_path: Path) ->
     ]
 
 
-@pytest.mark.parametrize("url", ["postgresql://postgres@db/service", "sqlite:///./service.db"])
 def test_a_database_url_for_another_driver_is_refused_before_the_server_starts(
-    tmp_path: Path, settings: Settings, url: str
+    tmp_path: Path, settings: Settings
 ) -> None:
     """The engine is built at the first write, too late to find out."""
-    result = load_config(tmp_path, DATABASE_URL=url)
+    scheme, rest = settings.database_url.split("://", 1)
+    dialect, _driver = scheme.split("+")
+    # The usual slip: the URL a provider hands out, which names no driver (SQLAlchemy's default).
+    result = load_config(tmp_path, DATABASE_URL=f"{dialect}://{rest}")
 
-    scheme = settings.database_url.split("://", 1)[0]
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         f"Configuration refused: DATABASE_URL must start with {scheme}://, "
