@@ -43,7 +43,7 @@ OWNED_PATHS: tuple[Owned, ...] = (
     Owned(
         "use_gzip",
         lambda answers: answers["use_gzip"],
-        (f"{PACKAGE}/middleware/gzip.py", "tests/middleware/test_gzip.py"),
+        ("tests/middleware/test_gzip.py",),
     ),
     Owned(
         "use_cors",
@@ -69,16 +69,16 @@ OWNED_PATHS: tuple[Owned, ...] = (
         ),
         ("tests/tcp_proxy.py",),
     ),
-    # Item reads through the chosen driver only (`reads/__init__.py` imports it by name).
+    # The chosen database's driver only (`db/__init__.py` imports it by name).
     Owned(
         "database == 'postgres'",
         lambda answers: answers["database"] == "postgres",
-        (f"{PACKAGE}/reads/postgres.py", "tests/test_reads_postgres.py"),
+        (f"{PACKAGE}/db/postgres.py",),
     ),
     Owned(
         "database == 'sqlite'",
         lambda answers: answers["database"] == "sqlite",
-        (f"{PACKAGE}/reads/sqlite.py",),
+        (f"{PACKAGE}/db/sqlite.py",),
     ),
     Owned(
         "use_docker",

@@ -1,33 +1,33 @@
-"""Fixtures: a real database migrated once, and one rolled-back transaction per test.
+"""Fixtures: a real database migrated once, and the app as production runs it.
 
-Point TEST_DATABASE_URL at a database to run the suite against it; it is wiped.
+Requests go through the same pools, statements and cache as in production; each
+test starts from empty tables (and an empty cache), since everything it wrote
+was committed. Point TEST_DATABASE_URL at a database to run the suite against
+it: it is wiped.
 """
 
 import os
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
-{% if cookiecutter.use_redis %}
 from uuid import uuid4
-{% endif %}
 
 import pytest
 from alembic import command
 from alembic.config import Config
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import RowMapping
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy import delete
+from sqlmodel import SQLModel
 
-from {{ cookiecutter.__package_name }} import crud
-from {{ cookiecutter.__package_name }}.api.deps import (
-    SessionFactory,
-    get_reader_factory,
-    get_session_factory,
-)
+{% if cookiecutter.use_redis %}
+from {{ cookiecutter.__package_name }}.cache.responses import RedisCache
+{% endif %}
 from {{ cookiecutter.__package_name }}.core.config import Settings
+from {{ cookiecutter.__package_name }}.db import Statement
 from {{ cookiecutter.__package_name }}.main import create_app
+from {{ cookiecutter.__package_name }}.services import Services
 {% if cookiecutter.use_celery %}
 
 # The Celery option's fixtures: a real broker and worker for every test that enqueues.
@@ -35,6 +35,8 @@ pytest_plugins = ["tests.jobs.fixtures"]
 {% endif %}
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Emptied after each test, children before parents.
+EMPTY_TABLES = [Statement(delete(table)) for table in reversed(SQLModel.metadata.sorted_tables)]
 
 
 def alembic_config(database_url: str) -> Config:
@@ -46,15 +48,13 @@ def alembic_config(database_url: str) -> Config:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL") or (
 {% if cookiecutter.database == "postgres" %}
-    url = (
-        os.environ.get("TEST_DATABASE_URL")
-        or "postgresql+asyncpg://postgres@localhost:5432/{{ cookiecutter.__package_name }}_test"
-    )
+        "postgresql+asyncpg://postgres@localhost:5432/{{ cookiecutter.__package_name }}_test"
 {% else %}
-    default = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    url = os.environ.get("TEST_DATABASE_URL") or default
+        f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 {% endif %}
+    )
     # Building the schema from the migrations (not create_all) tests them too.
     config = alembic_config(url)
     command.downgrade(config, "base")
@@ -67,10 +67,12 @@ def settings(database_url: str) -> Settings:
     return Settings(
         environment="test",
         database_url=database_url,
-{% if cookiecutter.use_redis %}
+{% if needs_redis() %}
         # Real Redis from TEST_REDIS_URL, under a key prefix no other test run uses.
         redis_url=os.environ.get("TEST_REDIS_URL", "redis://localhost:6379/15"),
         redis_key_prefix=f"test:{uuid4().hex}:",
+{% endif %}
+{% if cookiecutter.use_redis %}
         rate_limit_enabled=False,
 {% endif %}
     )
@@ -81,66 +83,37 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         yield app
-{% if cookiecutter.use_redis %}
-        await forget_keys(app, settings.redis_key_prefix)
 
 
-async def forget_keys(app: FastAPI, prefix: str) -> None:
-    keys = [key async for key in app.state.redis.scan_iter(f"{prefix}*")]
-    if keys:
-        await app.state.redis.delete(*keys)
-{% endif %}
+def services(app: FastAPI) -> Services:
+    running: Services = app.state.services
+    return running
 
 
 @pytest.fixture
-async def session(app: FastAPI) -> AsyncIterator[AsyncSession]:
-    """A session whose commits become savepoints inside a transaction that is rolled back."""
-    async with app.state.database.engine.connect() as connection:
-        transaction = await connection.begin()
-        session = AsyncSession(
-            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-        )
-        try:
-            yield session
-        finally:
-            await session.close()
-            await transaction.rollback()
-
-
-@pytest.fixture
-async def client(app: FastAPI, session: AsyncSession) -> AsyncIterator[AsyncClient]:
-    """A client whose requests all use the test's session (and so its transaction)."""
-
-    async def test_session_factory() -> SessionFactory:
-        return lambda: nullcontext(session)
-
-    app.dependency_overrides[get_session_factory] = test_session_factory
-    app.dependency_overrides[get_reader_factory] = test_session_factory
-    driver_reader, app.state.item_reader = app.state.item_reader, SessionItemReader(session)
+async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    """A client of the app; what the test wrote is gone after it."""
     try:
         async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
             yield client
     finally:
-        app.dependency_overrides.clear()
-        app.state.item_reader = driver_reader
+        await forget_everything(services(app))
+
+
+async def forget_everything(running: Services) -> None:
+    for statement in EMPTY_TABLES:
+        await running.store.database.fetch_all(statement)
 {% if cookiecutter.use_redis %}
-        # The database rolls back; the cache must forget this test's entries too.
-        await forget_keys(app, app.state.settings.redis_key_prefix)
+    await forget_keys(running)
+
+
+async def forget_keys(running: Services) -> None:
+    cache = running.store.cache
+    assert isinstance(cache, RedisCache)
+    keys = [key async for key in cache.redis.scan_iter(f"{running.settings.redis_key_prefix}*")]
+    if keys:
+        await cache.redis.delete(*keys)
 {% endif %}
-
-
-class SessionItemReader:
-    """Item reads inside the test's transaction, which the driver's own pool cannot see
-    (`tests/test_reads.py` covers that pool with committed rows)."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def item(self, item_id: int) -> RowMapping | None:
-        return await crud.read_item(self.session, item_id)
-
-    async def page(self, limit: int, offset: int) -> Sequence[RowMapping]:
-        return await crud.read_items(self.session, limit=limit, offset=offset)
 
 
 ClientFactory = Callable[..., AbstractAsyncContextManager[AsyncClient]]
@@ -164,14 +137,17 @@ def client_for(settings: Settings) -> ClientFactory:
             app.router.lifespan_context(app),
             AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client,
         ):
-            yield client
+            try:
+                yield client
+            finally:
+                await forget_everything(services(app))
 
     return client_for
 
 
-async def create_item(client: AsyncClient, **fields: Any) -> dict[str, Any]:
-    """POST an item (a valid one unless `fields` say otherwise) and return it."""
-    response = await client.post("/api/v1/items", json={"name": "Widget", "price": 9.5, **fields})
+async def created(client: AsyncClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """POST `body` to `path`, which must create it, and return what was stored."""
+    response = await client.post(path, json=body)
     assert response.status_code == 201, response.text
-    item: dict[str, Any] = response.json()
-    return item
+    row: dict[str, Any] = response.json()
+    return row

@@ -1,72 +1,43 @@
-"""Dependencies that hand out what the lifespan opened.
+"""Dependencies that hand out what the lifespan opened, and the parameters routes share.
 
 They are `async def` although they do no I/O: FastAPI runs a plain `def`
 dependency in the thread pool, which costs more than the work itself.
 """
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
-from sqlmodel.ext.asyncio.session import AsyncSession
+from fastapi import Depends, Header, Path, Query, Request
 
 from ..core.config import Settings
-{% if cookiecutter.database == "sqlite" %}
-from ..core.db import IMMEDIATE
-{% endif %}
-from .caching import ResponseCache
+from ..models.common import ID_MAX
+from ..services import Services, Store
 
 # The largest page a list endpoint returns (in OpenAPI as the maximum of `limit`).
 PAGE_SIZE_MAX = 100
+# The furthest a page may start; deeper paging should filter instead.
+OFFSET_MAX = 1_000_000
 
-SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
 
 
 async def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+    return services_of(request).settings
 
 
-async def get_session_factory(request: Request) -> SessionFactory:
-    """Read-write sessions: one transaction per request."""
-    factory: SessionFactory = request.app.state.database.sessionmaker
-    return factory
-
-
-async def get_reader_factory(request: Request) -> SessionFactory:
-    """Sessions for single reads, in autocommit: no BEGIN and ROLLBACK around one SELECT.
-
-    A factory rather than a session, so a handler opens one only when it needs it
-    (not on a cache hit).
-    """
-    factory: SessionFactory = request.app.state.database.reader_sessionmaker
-    return factory
-
-
-async def get_session(
-    factory: Annotated[SessionFactory, Depends(get_session_factory)],
-) -> AsyncIterator[AsyncSession]:
-    """The read-write session of a request (reads on the fast path use the factory)."""
-    async with factory() as session:
-{% if cookiecutter.database == "sqlite" %}
-        if not session.in_transaction():
-            await session.connection(execution_options={IMMEDIATE: True})
-{% endif %}
-        yield session
-
-
-async def get_cache(request: Request) -> ResponseCache:
-    """The response cache, or `NoCache` in a project without one."""
-    cache: ResponseCache = request.app.state.cache
-    return cache
+async def get_store(request: Request) -> Store:
+    return services_of(request).store
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-ReaderFactoryDep = Annotated[SessionFactory, Depends(get_reader_factory)]
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
-CacheDep = Annotated[ResponseCache, Depends(get_cache)]
+StoreDep = Annotated[Store, Depends(get_store)]
+# A row's id in a path: a 422 outside the column's range, never a database error.
+Id = Annotated[int, Path(ge=1, le=ID_MAX)]
+# The ETag a client already holds; a match is a 304 without a body.
+IfNoneMatch = Annotated[str | None, Header(max_length=1024)]
 
 
 @dataclass(frozen=True)
@@ -77,7 +48,7 @@ class Page:
 
 async def get_page(
     limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = 20,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
 ) -> Page:
     """`limit`/`offset` query parameters; a `limit` above the maximum is a 422, as documented."""
     return Page(limit=limit, offset=offset)

@@ -1,37 +1,39 @@
-"""Per-client rate limiting, counted in Redis by one atomic script.
+"""Per-client rate limiting, counted in Redis by `limits` so every worker and replica agree.
 
 A fixed window per client address: the first request of a window starts a
-counter that expires with the window. The check and the increment happen in one
-Lua script, so concurrent requests (across every worker and replica) can never
-both see the last free slot. If Redis is unavailable, requests are let through.
+counter that expires with the window, and one atomic script counts and checks.
+A client over the limit gets a 429 with `Retry-After`. If Redis is unavailable,
+requests are let through.
 
 A client is counted under the address the outermost trusted proxy received its
 request from, never under one the client wrote itself. So X-Forwarded-For is read
 here, from the raw header and from the right, `trusted_hops` entries deep:
 uvicorn's own reading of it (FORWARDED_ALLOW_IPS) takes the leftmost entry when
 every peer is trusted, and any client can set that one.
-
-The count is taken by `front.RedisFront`, in the same round trip as a cached read
-when the request is one.
 """
 
-from starlette.types import Scope, Send
+import asyncio
+import math
+import time
+
+from fastapi import HTTPException, Request, status
+from limits import RateLimitItemPerSecond
+from limits.aio.storage import RedisStorage
+from limits.aio.strategies import FixedWindowRateLimiter
+from limits.errors import StorageError
+from redis.asyncio import Redis
+from starlette.types import Scope
 
 from ..core.config import Settings
-from ..core.error_body import send_error
+from ..core.error_body import described
+from .client import REDIS_UNAVAILABLE, FailOpen
 
-# Counts a request under `counter_key`, in a window of `window` seconds: `count` and `ttl`
-# are then set. A part of scripts, so a cached read can be looked up in the same round trip.
-COUNT = """
-local count = redis.call('INCR', counter_key)
-if count == 1 then
-    redis.call('EXPIRE', counter_key, window)
-end
-local ttl = redis.call('TTL', counter_key)
-"""
 # An address is at most 45 characters (IPv6 with an IPv4 tail); a longer entry is cut
 # rather than made into a key of any size.
 MAX_ADDRESS_LENGTH = 64
+TOO_MANY_REQUESTS = "Too many requests; try again after Retry-After seconds"
+# How OpenAPI documents the 429 of every route the limit applies to.
+RATE_LIMITED = described(status.HTTP_429_TOO_MANY_REQUESTS, TOO_MANY_REQUESTS)
 
 
 def client_address(scope: Scope, trusted_hops: int) -> str:
@@ -53,29 +55,47 @@ def client_address(scope: Scope, trusted_hops: int) -> str:
 
 
 class RateLimiter:
-    """A client's key, the `RateLimit-*` headers and the 429, from the counts Redis returns."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.limit = settings.rate_limit_requests
-        self.window = settings.rate_limit_window_seconds
-        self.prefix = f"{settings.redis_key_prefix}ratelimit:"
+    def __init__(self, redis: Redis, settings: Settings, guard: FailOpen) -> None:
+        storage = RedisStorage(
+            f"async+{settings.redis_url}",
+            implementation="redispy",
+            key_prefix=f"{settings.redis_key_prefix}ratelimit",
+            # A documented option that limits types as a scalar.
+            connection_pool=redis.connection_pool,  # type: ignore[arg-type]
+        )
+        self.strategy = FixedWindowRateLimiter(storage)
+        self.item = RateLimitItemPerSecond(
+            settings.rate_limit_requests, settings.rate_limit_window_seconds
+        )
         self.trusted_hops = settings.rate_limit_trusted_hops
-        self.limit_header = (b"ratelimit-limit", str(self.limit).encode())
+        self.guard = guard
+        self.call_timeout = settings.redis_socket_timeout
 
-    def key(self, scope: Scope) -> str:
-        return self.prefix + client_address(scope, self.trusted_hops)
+    async def check(self, scope: Scope) -> None:
+        """Count the request; a 429 once its client is over the limit."""
+        if not self.guard.available():
+            return
+        client = client_address(scope, self.trusted_hops)
+        try:
+            async with asyncio.timeout(self.call_timeout):
+                if await self.strategy.hit(self.item, client):
+                    return
+                window = await self.strategy.get_window_stats(self.item, client)
+        except (*REDIS_UNAVAILABLE, StorageError) as error:
+            self.guard.failed("rate limit", error)
+            return
+        retry_after = str(max(math.ceil(window.reset_time - time.time()), 1))
+        headers = {
+            "Retry-After": retry_after,
+            "RateLimit-Limit": str(self.item.amount),
+            "RateLimit-Remaining": "0",
+            "RateLimit-Reset": retry_after,
+        }
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, TOO_MANY_REQUESTS, headers)
 
-    def headers(self, count: int, ttl: int) -> list[tuple[bytes, bytes]]:
-        return [
-            self.limit_header,
-            (b"ratelimit-remaining", str(max(self.limit - count, 0)).encode()),
-            (b"ratelimit-reset", str(max(ttl, 0)).encode()),
-        ]
 
-    def exceeded(self, count: int) -> bool:
-        return count > self.limit
-
-    async def refuse(self, send: Send, ttl: int) -> None:
-        retry_after = (b"retry-after", str(max(ttl, 0)).encode())
-        headers = [*self.headers(self.limit + 1, ttl), retry_after]
-        await send_error(send, 429, "Too Many Requests", headers)
+async def rate_limit(request: Request) -> None:
+    """A dependency of every API route (see `api.router`); none with RATE_LIMIT_ENABLED=false."""
+    limiter: RateLimiter | None = request.app.state.services.rate_limiter
+    if limiter is not None:
+        await limiter.check(request.scope)

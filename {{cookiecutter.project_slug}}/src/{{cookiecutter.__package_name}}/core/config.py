@@ -30,9 +30,9 @@ class Settings(BaseSettings):
 
 {% if cookiecutter.database == "postgres" %}
     database_url: str = "postgresql+asyncpg://postgres@localhost:5432/{{ cookiecutter.__package_name }}"
-    # Connections per worker process, all kept open: no overflow connections opened and
-    # closed under every burst. Budget: workers x pool size <= PostgreSQL's max_connections
-    # minus what migrations, workers and admins need.
+    # Connections per worker process (asyncpg's pool), opened as requests need them and
+    # kept while they are used. Budget: workers x pool size <= PostgreSQL's
+    # max_connections minus what migrations, workers and admins need.
     database_pool_size: int = Field(default=10, ge=1)
     # A request waiting longer than this for a connection gets a 503 instead of queueing forever.
     database_pool_timeout: float = Field(default=5.0, gt=0)
@@ -41,25 +41,14 @@ class Settings(BaseSettings):
     database_statement_timeout: float = Field(default=10.0, gt=0)
 {% else %}
     database_url: str = "sqlite+aiosqlite:///./{{ cookiecutter.__package_name }}.db"
-    # Connections per worker process; requests beyond wait for one (SQLite has one writer anyway).
-    database_pool_size: int = Field(default=8, ge=1)
-    # A request waiting longer than this for a connection gets a 503 instead of queueing forever.
-    database_pool_timeout: float = Field(default=5.0, gt=0)
-    # How long a writer waits for SQLite's lock before giving up.
+    # How long a write waits for SQLite's lock (another process writing) before a 503.
     database_busy_timeout_ms: int = Field(default=5000, ge=0)
 {% endif %}
-    database_echo: bool = False
-    # Connections per worker process for item reads, which go straight through the driver
-    # (see `reads/`); opened as needed. Count them in the connection budget too.
-    database_read_pool_size: int = Field(default=5, ge=1)
 
     # Larger request bodies are refused with 413 before they are read.
     max_request_body_bytes: int = Field(default=1_048_576, ge=1)
-    # A body whose next chunk takes longer than this is refused with 408.
+    # A body that has not arrived whole this long after the request began is refused with 408.
     request_body_timeout_seconds: float = Field(default=30.0, gt=0)
-    # Request line and headers: larger gets a 431, slower a 408 (production server).
-    max_request_head_bytes: int = Field(default=65_536, ge=1024)
-    request_head_timeout_seconds: float = Field(default=10.0, gt=0)
 
     # The key for anything the service signs (tokens, cookies); production refuses a
     # short or repetitive one.
@@ -71,7 +60,7 @@ class Settings(BaseSettings):
     # Send Strict-Transport-Security: only when every client reaches the service over TLS.
     hsts_enabled: bool = False
 
-    # Sent with item reads; `no-cache` lets clients keep a copy but revalidate it (ETag, 304).
+    # Sent with reads; `no-cache` lets clients keep a copy but revalidate it (ETag, 304).
     http_cache_control: str = "no-cache"
 {% if cookiecutter.use_redis %}
 
@@ -192,8 +181,8 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def refuse_another_driver(cls, url: str) -> str:
-        # The engine is built at the first write, not at start (see `core.db.Database`):
-        # a URL for another driver would start, serve reads and then fail every write.
+        # The service and its migrations speak to the database through one driver; a URL
+        # for another would start and then fail every request.
         default: str = cls.model_fields["database_url"].default
         scheme = default.split("://", 1)[0] + "://"
         if not url.startswith(scheme):

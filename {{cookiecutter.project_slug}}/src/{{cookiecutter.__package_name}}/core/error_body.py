@@ -10,13 +10,13 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from asgi_correlation_id import correlation_id
+from pydantic import BaseModel
 from starlette.types import Send
-
-from .logging import request_id_var
 
 
 def error_body(detail: Any) -> dict[str, Any]:
-    return {"detail": printable(detail), "request_id": request_id_var.get()}
+    return {"detail": printable(detail), "request_id": correlation_id.get()}
 
 
 def printable(value: Any) -> Any:
@@ -49,3 +49,28 @@ async def send_error(
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class ErrorBody(BaseModel):
+    """Every error response (see `core.error_body`)."""
+
+    detail: str
+    request_id: str | None
+
+
+class ValidationIssue(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorBody(BaseModel):
+    """A 422: what was wrong with each part of the request."""
+
+    detail: list[ValidationIssue]
+    request_id: str | None
+
+
+def described(status_code: int, description: str) -> dict[int | str, dict[str, Any]]:
+    """An OpenAPI `responses` entry, so documented error statuses match real ones."""
+    return {status_code: {"model": ErrorBody, "description": description}}

@@ -1,20 +1,20 @@
 """Structured logging: JSON lines in production, readable lines in development.
 
-Every record carries the id of the request it was logged in (see
-`middleware.request_context`), so one request's lines can be found together. The
-server's loggers (uvicorn, gunicorn) write through the same handler, so a
-process writes one format; the access line comes from the request-context
-middleware, with its fields as JSON keys, and the servers' own are silenced.
+Every record carries the id of the request it was logged in (`request_id`, set
+by asgi-correlation-id's middleware), so one request's lines can be found
+together. The server's loggers (uvicorn, gunicorn) write through the same
+handler, so a process writes one format; uvicorn's access line is on in
+development (ACCESS_LOG), with its fields as JSON keys.
 """
 
 import json
 import logging
+import re
 import sys
-from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Literal, TextIO
+from typing import Any, Literal, TextIO
 
-request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+from asgi_correlation_id import CorrelationIdFilter
 
 # Loggers of the server and libraries that should write through our handler.
 ADOPTED_LOGGERS = (
@@ -24,6 +24,15 @@ ADOPTED_LOGGERS = (
     "gunicorn.error",
     "gunicorn.access",
 )
+ACCESS_LOGGER = "uvicorn.access"
+# The fields of uvicorn's access line, in the order of its arguments.
+ACCESS_FIELDS = ("client", "method", "path", "http_version", "status")
+# Ids from clients are echoed into headers and logs: accept only short, plain ones.
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def is_sane_request_id(value: str) -> bool:
+    return SANE_REQUEST_ID.fullmatch(value) is not None
 
 
 class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -42,14 +51,10 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
-class RequestIdFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
-        return True
-
-
-# Fields of the access line, written as JSON keys of their own.
-ACCESS_FIELDS = ("method", "path", "status", "duration_ms")
+def access_fields(record: logging.LogRecord) -> dict[str, Any]:
+    if record.name != ACCESS_LOGGER or not isinstance(record.args, tuple):
+        return {}
+    return dict(zip(ACCESS_FIELDS, record.args, strict=False))
 
 
 class JsonFormatter(logging.Formatter):
@@ -59,9 +64,9 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", None),
+            "request_id": getattr(record, "correlation_id", None),
+            **access_fields(record),
         }
-        entry |= {name: getattr(record, name) for name in ACCESS_FIELDS if hasattr(record, name)}
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
@@ -74,14 +79,16 @@ class ConsoleFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)-7s %(name)s%(context)s %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        request_id = getattr(record, "request_id", None)
+        request_id = getattr(record, "correlation_id", None)
         record.context = f" [{request_id}]" if request_id else ""
         return super().format(record)
 
 
-def configure_logging(level: str, log_format: Literal["json", "console"]) -> None:
+def configure_logging(
+    level: str, log_format: Literal["json", "console"], *, access_log: bool = False
+) -> None:
     handler = StderrHandler()
-    handler.addFilter(RequestIdFilter())
+    handler.addFilter(CorrelationIdFilter())
     handler.setFormatter(JsonFormatter() if log_format == "json" else ConsoleFormatter())
     root = logging.getLogger()
     for previous in [h for h in root.handlers if isinstance(h, StderrHandler)]:
@@ -92,6 +99,7 @@ def configure_logging(level: str, log_format: Literal["json", "console"]) -> Non
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
-    # The access line is written by the request-context middleware, with the request id.
-    for name in ("uvicorn.access", "gunicorn.access"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger(ACCESS_LOGGER).setLevel(logging.INFO if access_log else logging.WARNING)
+    logging.getLogger("gunicorn.access").setLevel(logging.WARNING)
+    # A client that sends a malformed X-Request-ID gets a new id; that is not worth a warning.
+    logging.getLogger("asgi_correlation_id").setLevel(logging.ERROR)

@@ -11,7 +11,6 @@ has the same effect as running it once.
 from typing import Any
 
 from celery import Celery, Task
-from celery.backends.redis import RedisBackend
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ..core.config import Settings, get_settings
@@ -35,33 +34,18 @@ class RetryingTask(Task[Any, Any]):
     max_retries = 5
 
 
-class PolledRedisBackend(RedisBackend):
-    """Redis results that the API reads by task id and never waits for.
-
-    Celery subscribes a client to a task's result channel as it sends the task, in
-    case the caller blocks on the result. The API never does (clients poll the
-    status route), and the subscription needs the result store: with Redis down it
-    would hold an enqueue for about 19 s of reconnection attempts, then fail it
-    with "the Celery application must be restarted". A caller that does wait
-    (`AsyncResult.get`) still subscribes, when it starts waiting.
-    """
-
-    def on_task_call(self, producer: Any, task_id: str) -> None:
-        pass
-
-
-# `class+url` is how Celery names a backend class along with its URL.
-RESULT_BACKEND_CLASS = f"{__name__}:{PolledRedisBackend.__name__}"
-
-
 def celery_config(settings: Settings) -> dict[str, Any]:
     visibility = settings.celery_visibility_timeout_in_effect
     return {
         "broker_url": settings.celery_broker_url,
-        "result_backend": f"{RESULT_BACKEND_CLASS}+{settings.celery_result_backend}",
-        # A result store that does not answer fails a status read within seconds, not minutes.
+        "result_backend": settings.celery_result_backend,
+        # A result store that does not answer fails a status read within seconds, not minutes,
+        # and an enqueue (which subscribes to the task's result) after one retry, not twenty.
         "redis_socket_connect_timeout": 2,
         "redis_socket_timeout": 5,
+        "result_backend_transport_options": {
+            "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
+        },
         "task_default_queue": settings.celery_queue,
         # JSON only: pickle would let whoever can write to the broker run code on workers.
         "task_serializer": "json",

@@ -10,19 +10,17 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.concurrency import run_in_threadpool
 
 from ..api import API_V1
-from ..api.deps import SessionDep
-from ..api.errors import described
-from ..models import ID_MAX, Category
+from ..api.deps import Id, StoreDep
+from ..api.routes.categories import categories
+from ..core.error_body import described
 from .app import celery_app
 from .enqueue import QUEUE_UNAVAILABLE, enqueue
 from .tasks import summarise_category
 
 router = APIRouter(prefix=API_V1)
 
-CategoryId = Annotated[int, Path(ge=1, le=ID_MAX)]
 TaskId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
 
-CATEGORY_NOT_FOUND = "Category not found"
 RESULTS_UNAVAILABLE = "Task results are unavailable; try again later"
 RESULTS_DOWN = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
 
@@ -46,17 +44,17 @@ class TaskStatus(BaseModel):
     status_code=status.HTTP_202_ACCEPTED,
     tags=["categories"],
     responses={
-        **described(status.HTTP_404_NOT_FOUND, CATEGORY_NOT_FOUND),
+        **categories.not_found,
         **described(status.HTTP_503_SERVICE_UNAVAILABLE, QUEUE_UNAVAILABLE),
     },
 )
-async def summarise(session: SessionDep, category_id: CategoryId) -> TaskAccepted:
+async def summarise(store: StoreDep, category_id: Id) -> TaskAccepted:
     """Queue a count of the category's items and their average price.
 
     The summary is the task's result: poll `status_url` until its state is SUCCESS.
     """
-    if await session.get(Category, category_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=CATEGORY_NOT_FOUND)
+    if await categories.find(store, category_id) is None:
+        raise categories.missing()
     task_id = await enqueue(summarise_category, category_id)
     return TaskAccepted(
         task_id=task_id, status_url=router.url_path_for("read_task", task_id=task_id)

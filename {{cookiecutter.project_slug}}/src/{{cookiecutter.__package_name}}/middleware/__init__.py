@@ -2,45 +2,46 @@
 
 Outermost first (a request passes them top to bottom, a response bottom to top):
 
-{% set n = namespace(step=1) %}
-1. EdgeMiddleware: request id, `X-Process-Time`, security headers, the access log,
-   metrics (probes excepted), 413/408 for bodies over MAX_REQUEST_BODY_BYTES or that
-   stall, a clean 500 for crashes; it answers `/health` itself.
+{% set n = namespace(step=5) %}
+0. FastAPI's own: a clean 500 for a crash, a 413 for a body over MAX_REQUEST_BODY_BYTES.
+1. CorrelationIdMiddleware (asgi-correlation-id): the request id, from a sane
+   `X-Request-ID` or new, on the response and on every log line of the request.
+2. SecurityHeadersMiddleware: the fixed headers of every response.
+3. ProbeMiddleware: answers `/health` (liveness) before anything else runs.
+4. MetricsMiddleware: Prometheus counts and latencies per route template.
+5. BodyTimeoutMiddleware: a 408 for a body not whole within REQUEST_BODY_TIMEOUT_SECONDS.
 {% if cookiecutter.use_cors %}
 {% set n.step = n.step + 1 %}
-{{ n.step }}. CORSMiddleware: answers preflight requests before any work is done (if CORS_ORIGINS).
+{{ n.step }}. CORSMiddleware (Starlette): preflights answered, headers for allowed origins (if CORS_ORIGINS).
 {% endif %}
 {% if cookiecutter.use_gzip %}
 {% set n.step = n.step + 1 %}
-{{ n.step }}. GZipMiddleware: compresses large bodies for clients that accept gzip.
+{{ n.step }}. GZipMiddleware (Starlette): compresses large bodies for clients that accept gzip.
 {% endif %}
-{% if cookiecutter.use_redis %}
-{% set n.step = n.step + 1 %}
-{{ n.step }}. RedisFront: the rate limit (if RATE_LIMIT_ENABLED) and cached reads, answered
-   in one Redis round trip before FastAPI routes the request.
-{% endif %}
+
+Then FastAPI routes the request; the rate limit, authentication and the cache
+are dependencies of the routes, so each route declares what it goes through.
 """
 
+from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 {% if cookiecutter.use_cors %}
 from starlette.middleware.cors import CORSMiddleware
 {% endif %}
-
-{% if cookiecutter.use_redis %}
-from ..cache.front import RedisFront
-{% endif %}
-from ..core.config import Settings
-from .edge import EdgeMiddleware
 {% if cookiecutter.use_gzip %}
-from .gzip import GZipMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 {% endif %}
+
+from ..core.config import Settings
+from ..core.logging import is_sane_request_id
+from .body_timeout import BodyTimeoutMiddleware
+from .metrics import MetricsMiddleware
+from .probes import ProbeMiddleware
+from .security_headers import SecurityHeadersMiddleware
 
 
 def install_middleware(app: FastAPI, settings: Settings) -> None:
     # `add_middleware` wraps what is already there, so add innermost first.
-{% if cookiecutter.use_redis %}
-    app.add_middleware(RedisFront, settings=settings)
-{% endif %}
 {% if cookiecutter.use_gzip %}
     app.add_middleware(
         GZipMiddleware,
@@ -56,8 +57,17 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
             allow_methods=settings.cors_method_list,
             allow_headers=settings.cors_header_list,
             allow_credentials=settings.cors_allow_credentials,
-            expose_headers=["X-Request-ID", "X-Process-Time"],
+            expose_headers=["X-Request-ID"],
             max_age=600,
         )
 {% endif %}
-    app.add_middleware(EdgeMiddleware, settings=settings)
+    app.add_middleware(BodyTimeoutMiddleware, timeout=settings.request_body_timeout_seconds)
+    if settings.metrics_enabled:
+        app.add_middleware(MetricsMiddleware)
+    app.add_middleware(ProbeMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, headers=settings.security_headers)
+    app.add_middleware(
+        CorrelationIdMiddleware,
+        validator=is_sane_request_id,
+        update_request_header=False,
+    )

@@ -1,31 +1,30 @@
-"""The liveness probe, answered in the outermost layer.
+"""The liveness probe, answered before routing.
 
-Orchestrators call `/health` every few seconds on every replica: routing, dependency
-resolution and the other middleware would cost more than the answer. The route
-stays (it documents the endpoint in OpenAPI); this sends the same bytes and headers.
-
-Scrapes of `/metrics` stay a route: they come every 15 s or so, not with the
-traffic, and take the whole stack's way out (compression included, where the
-service has it).
+Orchestrators call `/health` every few seconds on every replica. It concerns no
+route and needs nothing of the app (a process that answers is alive), so it is
+answered here, before routing, dependencies and the middleware further in.
+Readiness (`/ready`) is a route: it asks the database.
 """
 
-from collections.abc import Awaitable, Callable
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from starlette.types import Send
-
-from ..api.routes.health import ALIVE
-
-Answer = Callable[[Send], Awaitable[None]]
+HEALTH = "/health"
+PROBE_METHODS = ("GET", "HEAD")
+ALIVE = b'{"status":"ok"}'
 ALIVE_HEADERS = [
-    (b"content-length", str(len(ALIVE)).encode()),
     (b"content-type", b"application/json"),
+    (b"content-length", str(len(ALIVE)).encode()),
 ]
 
 
-async def alive(send: Send) -> None:
-    await send({"type": "http.response.start", "status": 200, "headers": [*ALIVE_HEADERS]})
-    await send({"type": "http.response.body", "body": ALIVE})
+class ProbeMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
 
-
-# `GET` paths answered before the app, as the app would answer them.
-PROBE_ANSWERS: dict[str, Answer] = {"/health": alive}
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == HEALTH and scope["method"] in PROBE_METHODS:
+            await send({"type": "http.response.start", "status": 200, "headers": ALIVE_HEADERS})
+            body = ALIVE if scope["method"] == "GET" else b""
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)

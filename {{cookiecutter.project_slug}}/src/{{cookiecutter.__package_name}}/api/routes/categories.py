@@ -1,93 +1,124 @@
-from typing import Annotated
+"""`/api/v1/categories`: the categories' routes, each read with its items in a fixed
+number of queries however many there are (never one query per category)."""
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from typing import Annotated, Any
 
-from ... import crud
-from ...models import (
-    ID_MAX,
+from fastapi import APIRouter, Query, Response, status
+from sqlalchemy import bindparam, func, select
+from sqlmodel import col
+
+from ...db import Statement
+from ...models.categories import (
+    Category,
     CategoryCreate,
     CategoryRead,
-    CategoryReadWithItems,
     CategorySummary,
     CategoryUpdate,
-    ItemRead,
+    CategoryWithItems,
+    name_key,
 )
-from .. import API_V1
-from ..deps import PAGE_SIZE_MAX, PageDep, ReaderFactoryDep, SessionDep
-from ..errors import conflicts, described
-
-router = APIRouter(prefix=f"{API_V1}/categories", tags=["categories"])
-
-CategoryId = Annotated[int, Path(ge=1, le=ID_MAX)]
-NAME_TAKEN = "A category with this name exists"
-HAS_ITEMS = "The category still has items"
-NOT_FOUND = described(status.HTTP_404_NOT_FOUND, "Category not found")
+from ...models.items import Item
+from ..deps import PAGE_SIZE_MAX, Id, IfNoneMatch, PageDep, StoreDep
+from ..resources import Resource
+from .items import items
 
 
-def not_found() -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, detail="Category not found")
+def with_name_key(values: dict[str, Any]) -> dict[str, Any]:
+    """Keep the unique `name_key` in step with the name a client sends."""
+    if "name" in values:
+        values["name_key"] = name_key(values["name"])
+    return values
 
 
-@router.post(
-    "",
-    status_code=status.HTTP_201_CREATED,
-    responses=described(status.HTTP_409_CONFLICT, NAME_TAKEN),
+categories = Resource(
+    "categories",
+    Category,
+    CategoryRead,
+    conflicts={
+        "name_key": "A category with this name exists",
+        "referenced": "The category still has items",
+    },
+    derive=with_name_key,
+    # Its reads count and list items, so every write to items changes them.
+    depends_on=["items"],
 )
-async def create_category(session: SessionDep, data: CategoryCreate) -> CategoryRead:
-    """Names are trimmed and unique whatever their case."""
-    async with conflicts(session, unique=NAME_TAKEN):
-        row = await crud.create_category(session, data)
-    return CategoryRead.model_validate(row)
+router = APIRouter(prefix=categories.path, tags=["categories"])
+
+# The join and GROUP BY count every category's items at once.
+SUMMARIES = Statement(
+    select(*categories.columns, func.count(col(Item.id)).label("item_count"))
+    .outerjoin(Item, col(Item.category_id) == col(Category.id))
+    .group_by(col(Category.id))
+    .order_by(col(Category.id))
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+ITEMS_OF_CATEGORY = Statement(
+    select(*items.columns)
+    .where(col(Item.category_id) == bindparam("category_id"))
+    .order_by(col(Item.id))
+    .limit(bindparam("limit"))
+)
+ItemsLimit = Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)]
 
 
-@router.get("")
-async def list_categories(readers: ReaderFactoryDep, page: PageDep) -> list[CategorySummary]:
+@router.post("", status_code=status.HTTP_201_CREATED, responses=categories.conflict)
+async def create_category(store: StoreDep, data: CategoryCreate) -> CategoryRead:
+    """Names are unique whatever their case."""
+    return await categories.create(store, data)
+
+
+@router.get("", response_model=list[CategorySummary])
+async def list_categories(
+    store: StoreDep, page: PageDep, if_none_match: IfNoneMatch = None
+) -> Response:
     """Each category with the number of its items, counted in the same query."""
-    async with readers() as session:
-        rows = await crud.list_categories(session, limit=page.limit, offset=page.offset)
-    return [CategorySummary.model_validate(row) for row in rows]
+
+    async def load() -> list[CategorySummary]:
+        rows = await store.database.fetch_all(SUMMARIES, limit=page.limit, offset=page.offset)
+        return [CategorySummary.model_construct(**row) for row in rows]
+
+    entry = f"summaries:{page.limit}:{page.offset}"
+    return await categories.cached(store, CategorySummary, entry, load, if_none_match)
 
 
-@router.get("/{category_id}", responses=NOT_FOUND)
+@router.get("/{category_id}", response_model=CategoryWithItems, responses=categories.not_found)
 async def read_category(
-    readers: ReaderFactoryDep,
-    category_id: CategoryId,
-    items_limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = 20,
-) -> CategoryReadWithItems:
+    store: StoreDep,
+    category_id: Id,
+    items_limit: ItemsLimit = 20,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
     """The category and its first `items_limit` items (page through all of them at
-    `/api/v1/items`)."""
-    async with readers() as session:
-        category = await crud.read_category(session, category_id)
+    `/api/v1/items`), in two queries."""
+
+    async def load() -> CategoryWithItems | None:
+        category = await categories.find(store, category_id)
         if category is None:
-            raise not_found()
-        items = await crud.read_category_items(session, category_id, limit=items_limit)
-    return CategoryReadWithItems(
-        **category, items=[ItemRead.model_validate(item) for item in items]
+            return None
+        rows = await store.database.fetch_all(
+            ITEMS_OF_CATEGORY, category_id=category_id, limit=items_limit
+        )
+        return CategoryWithItems.model_construct(
+            **category.model_dump(), items=[items.model(row) for row in rows]
+        )
+
+    entry = f"{category_id}:items:{items_limit}"
+    return await categories.cached(
+        store, CategoryWithItems, entry, load, if_none_match, row=category_id
     )
 
 
-@router.patch(
-    "/{category_id}",
-    responses={**NOT_FOUND, **described(status.HTTP_409_CONFLICT, NAME_TAKEN)},
-)
-async def update_category(
-    session: SessionDep, category_id: CategoryId, data: CategoryUpdate
-) -> CategoryRead:
-    async with conflicts(session, unique=NAME_TAKEN):
-        row = await crud.update_category(session, category_id, data)
-    if row is None:
-        raise not_found()
-    return CategoryRead.model_validate(row)
+@router.patch("/{category_id}", responses={**categories.not_found, **categories.conflict})
+async def update_category(store: StoreDep, category_id: Id, data: CategoryUpdate) -> CategoryRead:
+    return await categories.update(store, category_id, data)
 
 
 @router.delete(
     "/{category_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={**NOT_FOUND, **described(status.HTTP_409_CONFLICT, HAS_ITEMS)},
+    responses={**categories.not_found, **categories.conflict},
 )
-async def delete_category(session: SessionDep, category_id: CategoryId) -> None:
+async def delete_category(store: StoreDep, category_id: Id) -> None:
     """Refused while items belong to the category: move or delete them first."""
-    async with conflicts(session, foreign_key=HAS_ITEMS):
-        deleted = await crud.delete_category(session, category_id)
-    if not deleted:
-        raise not_found()
+    await categories.delete(store, category_id)

@@ -6,8 +6,6 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from ...middleware.metrics import TALLY
-
 router = APIRouter(tags=["observability"])
 
 
@@ -15,10 +13,8 @@ router = APIRouter(tags=["observability"])
 def metrics() -> Response:
     """Samples of this process, or of every worker when PROMETHEUS_MULTIPROC_DIR is set.
 
-    This process's tally is written first, so the scrape includes its latest requests.
     A plain `def`: reading the multiprocess files is blocking work for the thread pool.
     """
-    TALLY.flush()
     registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
