@@ -2,9 +2,11 @@
 
 The run has four phases, each bounded in time:
 
-1. generate and install the builds in `plan.BUILDS` as production does, give each
-   its database (10,000 rows) and, where it has Redis, its own Redis database;
+1. generate the builds in `plan.BUILDS`, add a resource to each with the project's
+   own generator, install them as production does, give each its database
+   (10,000 rows per table) and, where it has Redis, its own Redis database;
 2. start every app in `plan.APPS` (one gunicorn worker each, pinned to one CPU),
+   check that each reference answers the service's bytes with the service's SQL,
    warm each measured endpoint up, then run the rounds: every (app, endpoint)
    once per round, in an order shuffled per round so that drift on a shared
    machine spreads over both sides of each ratio. Around each run the worker's
@@ -31,12 +33,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
 
-from bench import build, plan, report, servers
+from bench import build, checks, plan, report, servers
 from bench.load import LoadError, require_wrk, run_wrk
 from bench.servers import App, Server, ServerError
 from harness.options import TEMPLATE_ROOT, UsageError, parse_pairs
@@ -50,12 +51,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--rounds", type=int, default=5, choices=range(1, 21), metavar="1..20")
     parser.add_argument(
-        "--duration", type=int, default=5, choices=range(1, 61), metavar="SECONDS", help="per run"
+        "--duration", type=int, default=3, choices=range(1, 61), metavar="SECONDS", help="per run"
     )
     parser.add_argument(
         "--warmup",
         type=int,
-        default=2,
+        default=1,
         choices=range(0, 31),
         metavar="SECONDS",
         help="of load per endpoint before the first round",
@@ -145,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         raw = asdict(findings)
         raw["results"] = {" | ".join(key): runs for key, runs in raw["results"].items()}
-        raw["unlike_references"] = sorted(raw["unlike_references"])
+        raw["unlike_references"] = sorted(" | ".join(pair) for pair in raw["unlike_references"])
         args.json.write_text(json.dumps({"context": context, **raw}, indent=1))
     return 0
 
@@ -176,7 +177,9 @@ class Run:
         """Builds installed, databases filled, and each app's environment decided."""
         for name, answers in plan.BUILDS.items():
             say(f"generating and installing {name} {answers}")
-            self.projects[name] = build.build(self.workdir, name, answers, str(os.getpid()))
+            self.projects[name] = build.build(
+                self.workdir, name, answers, str(os.getpid()), plan.RESOURCE
+            )
         for name, project in self.projects.items():
             say(f"provisioning {name}: migrations and {plan.ROWS:,} rows")
             self.cleanup.callback(build.release, project)
@@ -215,16 +218,35 @@ class Run:
             say(f"starting {app.name}")
             server, _ = self.launch(app)
             if app.generated:
-                # As an orchestrator's first readiness probe would: it builds the engine, so
-                # the load never pays for that and the memory read after it includes it.
+                # As an orchestrator's first readiness probe would: it opens a database
+                # connection, so the memory read after the load includes what that takes.
                 servers.expect_ready(server)
             self.running[app.name] = server
             self.workers_seen[app.name].update(servers.worker_pids(server))
-        checks, self.findings.unlike_references = check_references(self.running)
+        say("checking the references' answers and SQL")
+        answers, unlike = checks.check_answers(self.running, self.clean_up_after)
+        service_sql = {
+            database: build.service_sql(self.projects[self.build_of(database)])
+            for database in set(plan.RAW_REFERENCES.values())
+        }
+        sql, unlike_sql = checks.check_sql(service_sql)
+        self.findings.unlike_references = unlike | unlike_sql
         return (
             describe(self.args, self.projects, self.server_cpu, self.load_cpu, self.load_at_start)
-            + checks
+            + sql
+            + answers
         )
+
+    def build_of(self, database: str) -> str:
+        """The build whose data the raw reference of `database` reads."""
+        name = next(n for n, d in plan.RAW_REFERENCES.items() if d == database)
+        return next(app.build for app in plan.APPS if app.name == name)
+
+    def clean_up_after(self, measurement: plan.Measurement) -> None:
+        """Undo what a run wrote (`Endpoint.cleanup_sql`) in the app's database."""
+        app, endpoint = measurement
+        if endpoint.cleanup_sql is not None:
+            build.run_sql(self.projects[app.build], endpoint.cleanup_sql)
 
     def measure(self, measurement: plan.Measurement, seconds: int) -> None:
         """One wrk run, with the worker's CPU time read just before and just after it."""
@@ -242,6 +264,7 @@ class Run:
         after = servers.worker_pids(server)
         cpu_after = [servers.cpu_seconds(pid) for pid in after]
         self.workers_seen[app.name].update(after)
+        self.clean_up_after(measurement)
         used = None
         if before == after and None not in cpu_before + cpu_after:
             used = sum(c for c in cpu_after if c) - sum(c for c in cpu_before if c)
@@ -268,7 +291,7 @@ class Run:
         for app in plan.APPS:
             self.findings.worker_restarts[app.name] = max(len(self.workers_seen[app.name]) - 1, 0)
             if app.generated and self.projects[app.build].answers.get("use_redis"):
-                self.findings.cache_hit[app.name] = served_from_cache(self.running[app.name])
+                self.findings.cache_hit[app.name] = checks.served_from_cache(self.running[app.name])
         say("stopping servers")
         for server in self.running.values():
             servers.stop(server)
@@ -300,11 +323,11 @@ def run(
 
 def round_order(rng: random.Random, number: int) -> list[plan.Measurement]:
     """Ratio pairs in a shuffled order, each pair's two sides back to back, sides alternating."""
-    pairs = list(plan.RATIOS)
+    pairs = list(plan.PAIRS)
     rng.shuffle(pairs)
     order: dict[tuple[str, str], plan.Measurement] = {}
-    for ratio in pairs:
-        sides = [ratio.subject, ratio.baseline]
+    for pair in pairs:
+        sides = list(pair)
         for measurement in sides if number % 2 else reversed(sides):
             order.setdefault(plan.key(measurement), measurement)
     return list(order.values())
@@ -313,45 +336,6 @@ def round_order(rng: random.Random, number: int) -> list[plan.Measurement]:
 def rotated(apps: list[App], number: int) -> list[App]:
     shift = number % len(apps)
     return apps[shift:] + apps[:shift]
-
-
-def served_from_cache(server: Server) -> bool:
-    """A repeated read answered from Redis: the service says so with `X-Cache: hit`."""
-    url = f"{server.base_url}{plan.ITEM_REPEATED.path}"
-    header = None
-    for _ in range(2):
-        with urllib.request.urlopen(url, timeout=5) as response:
-            header = response.headers.get("X-Cache")
-    return (header or "").lower() == "hit"
-
-
-def check_references(running: dict[str, Server]) -> tuple[list[str], set[str]]:
-    """The raw references must answer exactly what the service answers, or the ratio is unfair.
-
-    Returns the lines for the report and the references whose answer differs.
-    """
-    lines = []
-    unlike = set()
-    for ratio in plan.RATIOS:
-        (service, endpoint), (reference, _) = ratio.subject, ratio.baseline
-        if reference.generated or endpoint.random_max is None:
-            continue
-        path = f"{endpoint.path}1"
-        bodies = []
-        for app in (service, reference):
-            with urllib.request.urlopen(running[app.name].base_url + path, timeout=5) as response:
-                bodies.append(response.read())
-        if bodies[0] == bodies[1]:
-            verdict = "same bytes"
-        elif json.loads(bodies[0]) == json.loads(bodies[1]):
-            verdict = "same JSON, keys or spacing differ"
-        else:
-            verdict = f"DIFFERENT JSON: {bodies[0]!r} vs {bodies[1]!r}"
-            unlike.add(reference.name)
-        line = f"check: GET {path} from {service.name} and {reference.name}: {verdict}"
-        if line not in lines:
-            lines.append(line)
-    return lines, unlike
 
 
 def load_average() -> str:
@@ -402,6 +386,8 @@ def describe(
             else ""
         ),
         "builds: " + "; ".join(f"{name} {answers}" for name, answers in plan.BUILDS.items()),
+        "added to every build before its install: uv run python scripts/new_resource.py "
+        + " ".join(f'{a.partition("=")[0]}="{a.partition("=")[2]}"' for a in plan.RESOURCE),
         f"load average at the start: {load_at_start}",
     ]
 
@@ -413,19 +399,30 @@ def git(*arguments: str) -> str:
 
 
 def versions(projects: dict[str, Project]) -> str:
+    """The libraries both sides of every ratio share, as each build installed them."""
     names = ["fastapi", "starlette", "pydantic", "sqlalchemy", "uvicorn", "gunicorn"]
-    project = next(iter(projects.values()))
+    names += ["asyncpg", "aiosqlite", "redis", "limits"]
     code = (
-        "from importlib.metadata import version as v; "
-        f"print(', '.join(f'{{n}} {{v(n)}}' for n in {names!r}))"
+        "import json; from importlib.metadata import version, PackageNotFoundError\n"
+        "found = {}\n"
+        f"for name in {names!r}:\n"
+        "    try: found[name] = version(name)\n"
+        "    except PackageNotFoundError: pass\n"
+        "print(json.dumps(found))"
     )
-    result = subprocess.run(
-        [str(project.root / ".venv" / "bin" / "python"), "-c", code],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return result.stdout.strip() or "library versions unknown"
+    found: dict[str, str] = {}
+    for project in projects.values():
+        result = subprocess.run(
+            [str(project.root / ".venv" / "bin" / "python"), "-c", code],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        with contextlib.suppress(ValueError):
+            for name, version in json.loads(result.stdout).items():
+                found.setdefault(name, version)
+    listed = [f"{name} {found[name]}" for name in names if name in found]
+    return ", ".join(listed) or "library versions unknown"
 
 
 if __name__ == "__main__":

@@ -6,6 +6,10 @@ the package itself not editable, every module compiled to bytecode. An
 uncompiled environment on a machine that sets PYTHONDONTWRITEBYTECODE compiles
 every module again at each start, which would be most of a cold start.
 
+Before the install, each project gets a resource made by its own generator
+(`scripts/new_resource.py`, which `make resource` runs), as an owner would add
+one: its models, routes, tests and migration, written into the project.
+
 The schema comes from each project's own migrations (`alembic upgrade head`),
 so the benchmark reads the tables a deployed service would. Rows are then
 inserted with the database's own tools, with ids 1..N, so a random id in that
@@ -15,22 +19,29 @@ service writes it.
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.project import Project, generate
+from harness.project import Project, generate, run
 from harness.services import psql
+
+REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 
 # The production install (the generated Dockerfile's, without --frozen: the lock is made here).
 INSTALL = ["sync", "--no-dev", "--no-editable", "--compile-bytecode"]
 CATEGORIES = 20
+NOTE = "Leave it at the door."
 DESCRIPTION = "A sturdy, well-made thing that does what it says on the box and ships in two days."
 
 
-def build(workdir: Path, name: str, answers: Mapping[str, Any], unique: str) -> Project:
-    """Generate and install one combination (or reuse one kept in `workdir` from an earlier run)."""
+def build(
+    workdir: Path, name: str, answers: Mapping[str, Any], unique: str, resource: Sequence[str]
+) -> Project:
+    """Generate one combination, add `resource` with the project's generator, install it
+    as production does (or reuse one kept in `workdir` from an earlier run)."""
     output_dir = workdir / name
     existing = sorted(output_dir.glob("*/pyproject.toml")) if output_dir.is_dir() else []
     if existing:
@@ -39,8 +50,17 @@ def build(workdir: Path, name: str, answers: Mapping[str, Any], unique: str) -> 
         output_dir.mkdir(parents=True, exist_ok=True)
         root = generate(output_dir, answers)
     project = Project(root=root, answers=dict(answers), name=f"bench_{name}_{unique}")
+    if not resource_added(project, resource):
+        # The generator formats what it writes with the project's ruff: a dev tool, which
+        # `uv run` installs here and the production install below removes again.
+        project.uv("run", "python", "scripts/new_resource.py", *resource, timeout=900)
     project.uv(*INSTALL, timeout=900)
     return project
+
+
+def resource_added(project: Project, resource: Sequence[str]) -> bool:
+    name = dict(argument.partition("=")[::2] for argument in resource)["name"]
+    return any((project.root / "src" / project.package / "models").glob(f"{name}*.py"))
 
 
 def provision(project: Project, rows: int) -> None:
@@ -88,7 +108,12 @@ INSERT INTO item (id, name, description, price, category_id)
          (g % {CATEGORIES}) + 1
   FROM generate_series(1, {rows}) AS g;
 SELECT setval(pg_get_serial_sequence('category', 'id'), {CATEGORIES});
+INSERT INTO "order" (id, title, note, quantity, price, item_id)
+  SELECT g, 'Order ' || g, CASE WHEN g % 2 = 0 THEN NULL ELSE '{NOTE}' END, g % 9 + 1,
+         round(((g % 89) * 3.5 + 4.99)::numeric, 2), g
+  FROM generate_series(1, {rows}) AS g;
 SELECT setval(pg_get_serial_sequence('item', 'id'), {rows});
+SELECT setval(pg_get_serial_sequence('"order"', 'id'), {rows});
 ANALYZE;
 """
 
@@ -106,5 +131,39 @@ def seed_sqlite(path: str, rows: int) -> None:
                 for i in range(1, rows + 1)
             ],
         )
+        connection.executemany(
+            'INSERT INTO "order" (id, title, note, quantity, price, item_id) '
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (i, f"Order {i}", None if i % 2 == 0 else NOTE, i % 9 + 1, order_price(i), i)
+                for i in range(1, rows + 1)
+            ],
+        )
         connection.execute("ANALYZE")
     connection.close()
+
+
+def order_price(number: int) -> float:
+    return round((number % 89) * 3.5 + 4.99, 2)
+
+
+def run_sql(project: Project, sql: str) -> None:
+    """A statement in the project's database, outside any server (a run's clean-up)."""
+    if project.answers.get("database") == "postgres":
+        psql_in(project, sql)
+    else:
+        with sqlite3.connect(sqlite_path(project)) as connection:
+            connection.execute(sql)
+        connection.close()
+
+
+def service_sql(project: Project) -> dict[str, str]:
+    """The SQL the project's service runs for each statement the references copy
+    (`reference/service_sql.py`, run with the project's own Python); `error` says
+    why there is none."""
+    database = "postgres" if project.answers.get("database") == "postgres" else "sqlite"
+    env = {**project.env, "PYTHONPATH": str(REFERENCE_DIR), "BENCH_PACKAGE": project.package}
+    python = str(project.root / ".venv" / "bin" / "python")
+    result = run([python, str(REFERENCE_DIR / "service_sql.py"), database], project.root, env)
+    compiled: dict[str, str] = json.loads(result.stdout)
+    return compiled

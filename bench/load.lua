@@ -1,7 +1,9 @@
--- wrk script: optional random ids and headers in, one machine-readable line out.
+-- wrk script: optional random ids, method, body and headers in, one machine-readable line out.
 --
 -- Arguments after `--`:
---   random N             append a random integer in [1, N] to the URL's path
+--   random N             append a random integer in [1, N] to the URL's path (and query)
+--   method NAME          send this method instead of GET
+--   body TEXT            send this body with every request
 --   header NAME VALUE    send this header on every request
 -- The summary line `BENCH key=value ...` is what bench/load.py parses: the
 -- percentiles come from wrk's full latency histogram, not its rounded text.
@@ -20,6 +22,12 @@ function init(args)
   while i <= #args do
     if args[i] == "random" then
       random_max = tonumber(args[i + 1])
+      i = i + 2
+    elseif args[i] == "method" then
+      wrk.method = args[i + 1]
+      i = i + 2
+    elseif args[i] == "body" then
+      wrk.body = args[i + 1]
       i = i + 2
     elseif args[i] == "header" then
       wrk.headers[args[i + 1]] = args[i + 2]

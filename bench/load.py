@@ -29,17 +29,33 @@ class LoadError(RuntimeError):
 
 @dataclass(frozen=True)
 class Endpoint:
-    """What one wrk run requests: a fixed path, or a path prefix plus a random id."""
+    """What one wrk run sends: a fixed path, or a path (and query) prefix plus a random id.
+
+    `cleanup_sql` runs in the app's database after each run, for a run that adds rows:
+    it removes them, so the endpoints measured after it read the same tables.
+    """
 
     label: str
     path: str
     random_max: int | None = None
+    method: str = "GET"
+    body: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    cleanup_sql: str | None = None
+
+    @property
+    def sample(self) -> str:
+        """The one request the checks send: id (or offset) 1 where the run picks one at random."""
+        return f"{self.path}1" if self.random_max is not None else self.path
 
     def wrk_arguments(self) -> list[str]:
         arguments = []
         if self.random_max is not None:
             arguments += ["random", str(self.random_max)]
+        if self.method != "GET":
+            arguments += ["method", self.method]
+        if self.body is not None:
+            arguments += ["body", self.body]
         for name, value in self.headers.items():
             arguments += ["header", name, value]
         return arguments

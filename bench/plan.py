@@ -1,11 +1,12 @@
 """What is built, what is measured against what, and the targets: the one place to change them.
 
-Four builds cover every target:
+Four builds cover every target, each with a resource added by the project's own
+generator (`RESOURCE`, the generated README's example) before it is installed:
 
 - `sqlite`: the default combination, with every middleware that is on by default;
 - `sqlite_no_gzip`: its twin without GZip, for what GZip costs a client it cannot help;
-- `postgres`: PostgreSQL without Redis, so that random ids measure the database path;
-- `postgres_redis`: PostgreSQL with Redis, for the cache hit. Its item reads go through
+- `postgres`: PostgreSQL without Redis, so that reads measure the database path;
+- `postgres_redis`: PostgreSQL with Redis, for the cache hit. Its reads go through
   the cache, so random ids over it would measure a cache filling up, not PostgreSQL.
 
 A variant is one of those builds started with a setting that switches one layer off
@@ -13,19 +14,31 @@ A variant is one of those builds started with a setting that switches one layer 
 the layer on, in the same rounds, the difference is that layer's cost per request.
 The reference apps run in the environment of the build whose data they read, so
 each ratio compares two apps on the same libraries, server and database.
+
+Writes are measured on PostgreSQL only; their rows are deleted after each run, so
+that every read measured after them sees the tables as they were filled.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from bench.load import Endpoint
+from bench.reference.queries import CREATED, PATCHED
 from bench.servers import App
 
 ROWS = 10_000
+CATEGORIES = 20
 CONNECTIONS = 64
+# Pages start at a random offset among the first ones, so each read finds its rows
+# as quickly as a read by id does and the figure is about the code, not OFFSET.
+PAGE_OFFSETS = 1_000
+
+# The generated README's example, added to every build: `make resource` does the same.
+RESOURCE = ["name=order", "fields=title:str note:text? quantity:int price:decimal item:ref"]
 
 BUILDS: dict[str, dict[str, Any]] = {
     "sqlite": {"database": "sqlite", "use_redis": False, "use_gzip": True},
@@ -45,9 +58,21 @@ SERVICE_REDIS_NO_LIMIT = App(
     env={"RATE_LIMIT_ENABLED": "false"},
 )
 REF_HELLO = App("ref FastAPI hello", "sqlite", "hello_app:app", probe="/hello")
-REF_BARE_HEALTH = App("ref /health, no middleware", "sqlite", "bare_health:app")
-REF_AIOSQLITE = App("ref raw aiosqlite", "sqlite", "aiosqlite_items:app", "/api/v1/items/1")
-REF_ASYNCPG = App("ref raw asyncpg", "postgres", "asyncpg_items:app", "/api/v1/items/1")
+REF_HEALTH_ROUTE = App("ref service, /health as a route", "sqlite", "health_route:app")
+REF_AIOSQLITE = App("ref raw aiosqlite", "sqlite", "aiosqlite_app:app", "/api/v1/items/1")
+REF_ASYNCPG = App(
+    "ref raw asyncpg", "postgres", "asyncpg_app:app", "/api/v1/items/1", {"POOL_RESET": "none"}
+)
+REF_ASYNCPG_DEFAULT = App(
+    "ref raw asyncpg, pool's reset on",
+    "postgres",
+    "asyncpg_app:app",
+    "/api/v1/items/1",
+    {"POOL_RESET": "default"},
+)
+REF_SQLMODEL = App(
+    "ref SQLModel docs' session route", "postgres", "sqlmodel_items:app", "/api/v1/items/1"
+)
 
 # Every server, generated or reference, runs as production does: production settings
 # (no docs, no access log by default, JSON logs) with a secret made for this run.
@@ -72,15 +97,73 @@ APPS = [
     SERVICE_REDIS,
     SERVICE_REDIS_NO_LIMIT,
     REF_HELLO,
-    REF_BARE_HEALTH,
+    REF_HEALTH_ROUTE,
     REF_AIOSQLITE,
     REF_ASYNCPG,
+    REF_ASYNCPG_DEFAULT,
+    REF_SQLMODEL,
 ]
 
-ITEM_RANDOM = Endpoint("GET /api/v1/items/{random id}", "/api/v1/items/", random_max=ROWS)
+JSON = {"Content-Type": "application/json"}
+
+ITEM = Endpoint("GET /api/v1/items/{random id}", "/api/v1/items/", random_max=ROWS)
+ITEMS = Endpoint(
+    "GET /api/v1/items?offset={random}", "/api/v1/items?offset=", random_max=PAGE_OFFSETS
+)
+CATEGORY = Endpoint(
+    "GET /api/v1/categories/{random id}", "/api/v1/categories/", random_max=CATEGORIES
+)
+# All 20 categories, each with its item count: one GROUP BY over every item.
+CATEGORIES_PAGE = Endpoint("GET /api/v1/categories", "/api/v1/categories")
+ORDER = Endpoint("GET /api/v1/orders/{random id}", "/api/v1/orders/", random_max=ROWS)
+ORDERS = Endpoint(
+    "GET /api/v1/orders?offset={random}", "/api/v1/orders?offset=", random_max=PAGE_OFFSETS
+)
 ITEM_REPEATED = Endpoint("GET /api/v1/items/1 (same id)", "/api/v1/items/1")
 HEALTH = Endpoint("GET /health", "/health")
 HELLO = Endpoint("GET /hello", "/hello")
+# Bodies with the columns whose INSERT and UPDATE `queries` holds, so the SQL check covers them.
+CREATE_BODY = dict(zip(CREATED, ["A new item", "Made by the benchmark.", "19.90", 3], strict=True))
+UPDATE_BODY = dict(zip(PATCHED, ["A renamed item", "12.50"], strict=True))
+ITEM_CREATE = Endpoint(
+    "POST /api/v1/items",
+    "/api/v1/items",
+    method="POST",
+    body=json.dumps(CREATE_BODY),
+    headers=JSON,
+    cleanup_sql=f"DELETE FROM item WHERE id > {ROWS}",
+)
+ITEM_UPDATE = Endpoint(
+    "PATCH /api/v1/items/{random id}",
+    "/api/v1/items/",
+    random_max=ROWS,
+    method="PATCH",
+    body=json.dumps(UPDATE_BODY),
+    headers=JSON,
+)
+
+# The reads every resource has (items, categories, the generated orders), by id and by page.
+READS = [
+    ("items by id", ITEM),
+    ("items by page", ITEMS),
+    ("categories by id (+ 20 items)", CATEGORY),
+    ("categories by page (counts)", CATEGORIES_PAGE),
+    ("orders by id", ORDER),
+    ("orders by page", ORDERS),
+]
+# Which of `queries`' statements each reference endpoint runs, for the SQL check.
+STATEMENTS = {
+    ITEM.label: ("items.by_id",),
+    ITEMS.label: ("items.page",),
+    CATEGORY.label: ("categories.by_id", "categories.items"),
+    CATEGORIES_PAGE.label: ("categories.page",),
+    ORDER.label: ("orders.by_id",),
+    ORDERS.label: ("orders.page",),
+    ITEM_CREATE.label: ("items.insert",),
+    ITEM_UPDATE.label: ("items.update",),
+}
+# The references that run `queries`' SQL, and for which database.
+RAW_REFERENCES = {REF_ASYNCPG.name: "postgres", REF_AIOSQLITE.name: "sqlite"}
 
 Measurement = tuple[App, Endpoint]
 
@@ -99,28 +182,64 @@ class Ratio:
     needs_cache_hit: bool = False
 
 
+@dataclass(frozen=True)
+class Variant:
+    """A part the service makes itself, against the maintained library's way of doing it.
+
+    `home_made` is the request with the service's part, `library` the same request
+    with the library's. What the library's way costs more is set against `whole`, the
+    request of the service it would change (`home_made` unless given): the issue keeps
+    a home-made part only where the library's way costs at least `KEEP_IF_DEARER` more.
+    """
+
+    label: str
+    library: Measurement
+    home_made: Measurement
+    whole: Measurement | None = None
+
+    @property
+    def sides(self) -> tuple[Measurement, Measurement]:
+        return self.library, self.home_made
+
+
+KEEP_IF_DEARER = 0.10
+
 TARGETS = [
-    Ratio(
-        "items/{id} PostgreSQL vs raw asyncpg",
-        (SERVICE_POSTGRES, ITEM_RANDOM),
-        (REF_ASYNCPG, ITEM_RANDOM),
-        0.9,
+    *(
+        Ratio(f"{name}, PostgreSQL vs raw asyncpg", (SERVICE_POSTGRES, e), (REF_ASYNCPG, e), 0.9)
+        for name, e in READS
     ),
     Ratio(
-        "items/{id} SQLite vs raw aiosqlite",
-        (SERVICE_SQLITE, ITEM_RANDOM),
-        (REF_AIOSQLITE, ITEM_RANDOM),
+        "items by id, PostgreSQL vs raw asyncpg with the pool's reset",
+        (SERVICE_POSTGRES, ITEM),
+        (REF_ASYNCPG_DEFAULT, ITEM),
         0.9,
     ),
+    *(
+        Ratio(f"{name}, SQLite vs raw aiosqlite", (SERVICE_SQLITE, e), (REF_AIOSQLITE, e), 0.9)
+        for name, e in READS
+    ),
     Ratio(
-        "Redis cache hit vs FastAPI hello",
+        "create (POST items) vs raw asyncpg",
+        (SERVICE_POSTGRES, ITEM_CREATE),
+        (REF_ASYNCPG, ITEM_CREATE),
+        0.8,
+    ),
+    Ratio(
+        "update (PATCH items) vs raw asyncpg",
+        (SERVICE_POSTGRES, ITEM_UPDATE),
+        (REF_ASYNCPG, ITEM_UPDATE),
+        0.8,
+    ),
+    Ratio(
+        "cache hit, rate limit on, vs FastAPI hello",
         (SERVICE_REDIS, ITEM_REPEATED),
         (REF_HELLO, HELLO),
-        0.6,
+        0.5,
         needs_cache_hit=True,
     ),
     Ratio(
-        "/health, every middleware vs FastAPI hello",
+        "/health, every middleware, vs FastAPI hello",
         (SERVICE_SQLITE, HEALTH),
         (REF_HELLO, HELLO),
         1.0,
@@ -130,29 +249,34 @@ TARGETS = [
 # Each layer's cost: the same request with the layer and without it.
 LAYERS = [
     Ratio(
-        "middleware stack and app setup, on /health",
-        (SERVICE_SQLITE, HEALTH),
-        (REF_BARE_HEALTH, HEALTH),
+        "middleware stack and app, on a routed request",
+        (REF_HEALTH_ROUTE, HEALTH),
+        (REF_HELLO, HELLO),
     ),
     Ratio(
-        "everything around the query, SQLite read",
-        (SERVICE_SQLITE, ITEM_RANDOM),
-        (REF_AIOSQLITE, ITEM_RANDOM),
+        "everything around the query, PostgreSQL read by id",
+        (SERVICE_POSTGRES, ITEM),
+        (REF_ASYNCPG, ITEM),
     ),
     Ratio(
-        "metrics middleware, SQLite read",
-        (SERVICE_SQLITE, ITEM_RANDOM),
-        (SERVICE_NO_METRICS, ITEM_RANDOM),
+        "everything around the query, SQLite read by id",
+        (SERVICE_SQLITE, ITEM),
+        (REF_AIOSQLITE, ITEM),
+    ),
+    Ratio(
+        "everything around the INSERT, create",
+        (SERVICE_POSTGRES, ITEM_CREATE),
+        (REF_ASYNCPG, ITEM_CREATE),
+    ),
+    Ratio(
+        "metrics middleware, SQLite read by id",
+        (SERVICE_SQLITE, ITEM),
+        (SERVICE_NO_METRICS, ITEM),
     ),
     Ratio(
         "GZip middleware (client without gzip), SQLite read",
-        (SERVICE_SQLITE, ITEM_RANDOM),
-        (SERVICE_NO_GZIP, ITEM_RANDOM),
-    ),
-    Ratio(
-        "everything around the query, PostgreSQL read",
-        (SERVICE_POSTGRES, ITEM_RANDOM),
-        (REF_ASYNCPG, ITEM_RANDOM),
+        (SERVICE_SQLITE, ITEM),
+        (SERVICE_NO_GZIP, ITEM),
     ),
     Ratio(
         "rate limiter (a Redis round trip), cache hit",
@@ -160,25 +284,54 @@ LAYERS = [
         (SERVICE_REDIS_NO_LIMIT, ITEM_REPEATED),
     ),
     Ratio(
-        "response cache: a hit vs reading PostgreSQL, same id",
+        "response cache: a hit vs reading PostgreSQL",
         (SERVICE_REDIS_NO_LIMIT, ITEM_REPEATED),
-        (SERVICE_POSTGRES, ITEM_REPEATED),
+        (SERVICE_POSTGRES, ITEM),
     ),
     Ratio(
         "cache hit without the rate limiter vs FastAPI hello",
         (SERVICE_REDIS_NO_LIMIT, ITEM_REPEATED),
         (REF_HELLO, HELLO),
     ),
+    Ratio(
+        "ORM session (AsyncSession.get) vs pool.fetchrow, bare apps",
+        (REF_SQLMODEL, ITEM),
+        (REF_ASYNCPG, ITEM),
+    ),
+]
+
+# Every home-made part the service keeps, against the library's way, in the same rounds.
+VARIANTS = [
+    Variant(
+        "liveness probe before routing (middleware/probes.py) vs /health as a route",
+        library=(REF_HEALTH_ROUTE, HEALTH),
+        home_made=(SERVICE_SQLITE, HEALTH),
+    ),
+    Variant(
+        "asyncpg pool without its reset query (reset=keep_session) vs its default reset",
+        library=(REF_ASYNCPG_DEFAULT, ITEM),
+        home_made=(REF_ASYNCPG, ITEM),
+        whole=(SERVICE_POSTGRES, ITEM),
+    ),
+    Variant(
+        "Resource's statements on asyncpg's pool vs SQLModel docs' session route",
+        library=(REF_SQLMODEL, ITEM),
+        home_made=(SERVICE_POSTGRES, ITEM),
+    ),
 ]
 
 RATIOS = TARGETS + LAYERS
+PAIRS: list[tuple[Measurement, Measurement]] = [
+    *((ratio.subject, ratio.baseline) for ratio in RATIOS),
+    *(variant.sides for variant in VARIANTS),
+]
 
 # Latency fairness at CONNECTIONS open connections, for every measured endpoint of a
 # generated service: no failed request, and p99 at most this many times p50.
 P99_OVER_P50_MAX = 5.0
 # Per generated build: launch to first 200 at most this many times the hello reference's.
 COLD_START_OVER_HELLO_MAX = 1.6
-# Per generated app, the worker's resident memory after the load.
+# Per generated app without Redis, the worker's resident memory after the load.
 RSS_MAX_MIB = 80.0
 # One app per build (its default settings) and the hello reference, the floor.
 COLD_START_APPS = [SERVICE_SQLITE, SERVICE_NO_GZIP, SERVICE_POSTGRES, SERVICE_REDIS, REF_HELLO]
@@ -187,9 +340,9 @@ COLD_START_APPS = [SERVICE_SQLITE, SERVICE_NO_GZIP, SERVICE_POSTGRES, SERVICE_RE
 def measurements() -> list[Measurement]:
     """Each (app, endpoint) once, in the order the ratios name them."""
     seen: dict[tuple[str, str], Measurement] = {}
-    for ratio in RATIOS:
-        for app, endpoint in (ratio.subject, ratio.baseline):
-            seen.setdefault(key((app, endpoint)), (app, endpoint))
+    for pair in PAIRS:
+        for measurement in pair:
+            seen.setdefault(key(measurement), measurement)
     return list(seen.values())
 
 

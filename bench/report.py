@@ -37,8 +37,9 @@ class Findings:
     worker_restarts: dict[str, int] = field(default_factory=dict)
     # For each generated app with Redis: whether a repeated read was served from the cache.
     cache_hit: dict[str, bool] = field(default_factory=dict)
-    # References whose answer for item 1 differs from the service's: their ratios are void.
-    unlike_references: set[str] = field(default_factory=set)
+    # (reference, endpoint label) pairs whose answer or SQL differs from the service's:
+    # the ratios that compare them are void.
+    unlike_references: set[tuple[str, str]] = field(default_factory=set)
 
 
 def median(values: list[float]) -> float:
@@ -168,9 +169,11 @@ class RatioFigures:
     errors: int
 
 
-def ratio_figures(findings: Findings, ratio: plan.Ratio) -> RatioFigures:
-    subject = results_of(findings, ratio.subject)
-    baseline = results_of(findings, ratio.baseline)
+def ratio_figures(
+    findings: Findings, subject_side: plan.Measurement, baseline_side: plan.Measurement
+) -> RatioFigures:
+    subject = results_of(findings, subject_side)
+    baseline = results_of(findings, baseline_side)
     pairs = list(zip(subject, baseline, strict=False))
     return RatioFigures(
         cpu_ratio=median(
@@ -189,13 +192,16 @@ def ratio_figures(findings: Findings, ratio: plan.Ratio) -> RatioFigures:
     )
 
 
-def void_reason(findings: Findings, ratio: plan.Ratio) -> str | None:
+def void_reason(
+    findings: Findings, sides: tuple[plan.Measurement, ...], needs_cache_hit: bool = False
+) -> str | None:
     """Why a ratio cannot be judged, when it cannot."""
-    app = ratio.subject[0]
-    if ratio.needs_cache_hit and not findings.cache_hit.get(app.name):
+    app = sides[0][0]
+    if needs_cache_hit and not findings.cache_hit.get(app.name):
         return "repeated reads were not served from the cache (no `X-Cache: hit`)"
-    if ratio.baseline[0].name in findings.unlike_references:
-        return "the reference answers item 1 differently (see the check lines)"
+    for side in sides:
+        if plan.key(side) in findings.unlike_references:
+            return f"{side[0].name} answers or queries differently (see the check lines)"
     return None
 
 
@@ -210,9 +216,9 @@ class Target:
 
 def ratio_target(findings: Findings, ratio: plan.Ratio) -> Target:
     assert ratio.minimum is not None
-    figures = ratio_figures(findings, ratio)
+    figures = ratio_figures(findings, ratio.subject, ratio.baseline)
     needs = f">= {ratio.minimum:.2f}x"
-    reason = void_reason(findings, ratio)
+    reason = void_reason(findings, (ratio.subject, ratio.baseline), ratio.needs_cache_hit)
     if reason:
         return Target(ratio.label, "-", needs, "n/a", reason)
     behind = (
@@ -284,27 +290,32 @@ def cold_start_target(findings: Findings) -> Target:
     )
 
 
-def rss_target(findings: Findings) -> Target:
-    sizes = {
-        app.name: findings.rss_mib.get(app.name)
-        for app in plan.APPS
-        if app.generated and findings.rss_mib.get(app.name) is not None
-    }
-    label = "RSS per worker after warm-up"
+def rss_target(findings: Findings, projects_with_redis: set[str]) -> Target:
+    """The largest worker of the generated apps without Redis; those with it are shown beside."""
+    sizes: dict[str, float] = {}
+    with_redis: dict[str, float] = {}
+    for app in plan.APPS:
+        size = findings.rss_mib.get(app.name)
+        if app.generated and size is not None:
+            (with_redis if app.build in projects_with_redis else sizes)[app.name] = size
+    label = "RSS per worker after the load, without Redis"
     needs = f"<= {plan.RSS_MAX_MIB:.0f} MiB"
     if not sizes:
         return Target(label, "-", needs, "no data", "")
-    worst = max(sizes, key=lambda name: sizes[name] or 0.0)
-    size = sizes[worst] or 0.0
+    worst = max(sizes, key=sizes.__getitem__)
     hello = findings.rss_mib.get(plan.REF_HELLO.name)
-    floor = f"; hello {hello:.1f} MiB" if hello is not None else ""
+    behind = f"largest: {worst}"
+    if with_redis:
+        behind += f"; with Redis {max(with_redis.values()):.1f} MiB"
+    if hello is not None:
+        behind += f"; hello {hello:.1f} MiB"
     return Target(
-        label,
-        f"{size:.1f} MiB",
-        needs,
-        verdict(size <= plan.RSS_MAX_MIB),
-        f"largest: {worst}{floor}",
+        label, f"{sizes[worst]:.1f} MiB", needs, verdict(sizes[worst] <= plan.RSS_MAX_MIB), behind
     )
+
+
+def builds_with_redis() -> set[str]:
+    return {name for name, answers in plan.BUILDS.items() if answers.get("use_redis")}
 
 
 def targets(findings: Findings) -> list[Target]:
@@ -312,7 +323,7 @@ def targets(findings: Findings) -> list[Target]:
         *(ratio_target(findings, ratio) for ratio in plan.TARGETS),
         fairness_target(findings),
         cold_start_target(findings),
-        rss_target(findings),
+        rss_target(findings, builds_with_redis()),
     ]
 
 
@@ -324,10 +335,10 @@ def target_table(findings: Findings) -> str:
 def layer_table(findings: Findings) -> str:
     rows = []
     for ratio in plan.LAYERS:
-        figures = ratio_figures(findings, ratio)
+        figures = ratio_figures(findings, ratio.subject, ratio.baseline)
         cost = figures.subject_cpu - figures.baseline_cpu
         share = cost / figures.subject_cpu if figures.subject_cpu else float("nan")
-        reason = void_reason(findings, ratio)
+        reason = void_reason(findings, (ratio.subject, ratio.baseline))
         rows.append(
             [
                 ratio.label,
@@ -351,6 +362,45 @@ def layer_table(findings: Findings) -> str:
         "req/s ratio",
     ]
     return table(header, rows, right={2, 3, 4, 5, 6, 7})
+
+
+def variant_table(findings: Findings) -> str:
+    """Each home-made part against the library's way: what the library's way costs more."""
+    rows = []
+    for variant in plan.VARIANTS:
+        figures = ratio_figures(findings, variant.library, variant.home_made)
+        whole = variant.whole or variant.home_made
+        whole_cpu = cpu_us(results_of(findings, whole))
+        extra = figures.subject_cpu - figures.baseline_cpu
+        share = extra / whole_cpu if whole_cpu else float("nan")
+        reason = void_reason(findings, (*variant.sides, whole))
+        if reason or share != share:
+            dearer = "-"
+        else:
+            dearer = "yes" if share >= plan.KEEP_IF_DEARER else "no"
+        rows.append(
+            [
+                variant.label,
+                f"{variant.library[0].name} / {variant.home_made[0].name}",
+                number(figures.subject_cpu),
+                number(figures.baseline_cpu),
+                "-" if reason else number(extra, "{:+,.0f}"),
+                "-" if reason else f"{number(share, '{:+.0%}')} of {whole[0].name}",
+                number(1 / figures.cpu_ratio if figures.cpu_ratio else float("nan"), "{:.2f}x"),
+                dearer,
+            ]
+        )
+    header = [
+        "home-made part vs the library's way",
+        "library / home-made",
+        "library us",
+        "home-made us",
+        "extra us",
+        "extra, of the whole request",
+        "CPU ratio",
+        f">= {plan.KEEP_IF_DEARER:.0%} dearer",
+    ]
+    return table(header, rows, right={2, 3, 4, 5, 6})
 
 
 def start_and_memory_table(findings: Findings) -> str:
@@ -397,6 +447,10 @@ def render(findings: Findings, context: list[str]) -> str:
         "over the service's; throughput ratio beside it)\n" + target_table(findings),
         "Where the time goes: each layer's CPU cost per request (with minus without, same "
         "rounds)\n" + layer_table(findings),
+        "Where the time goes: each home-made part the service keeps against the maintained "
+        "library's way, same rounds (extra: the library's CPU per request minus the home-made "
+        "one's, set against the whole request of the service; CPU ratio: library over "
+        "home-made)\n" + variant_table(findings),
         "Cold start (launch to first 200, median; CPU s: the master's and worker's CPU time "
         "until then) and worker RSS after the load\n" + start_and_memory_table(findings),
     ]

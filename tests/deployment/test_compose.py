@@ -92,9 +92,8 @@ def test_api_workers_are_sized_from_its_cpu_limit_within_the_connection_budget(
     api = services["api"]
     workers = int(api["environment"]["WEB_CONCURRENCY"])
     assert workers == int(float(api["deploy"]["resources"]["limits"]["cpus"]))
-    # 15 connections per worker (DATABASE_POOL_SIZE + DATABASE_READ_POOL_SIZE, the defaults)
-    # against PostgreSQL's 100.
-    assert workers * 15 <= 100 - 3
+    # 10 connections per worker (DATABASE_POOL_SIZE, the default) against PostgreSQL's 100.
+    assert workers * 10 <= 100 - 3
 
 
 @pytest.mark.requires(database="postgres")

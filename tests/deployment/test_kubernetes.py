@@ -134,7 +134,7 @@ def test_postgres_connection_budget_fits_max_connections(
     [hpa] = find(objects, "HorizontalPodAutoscaler")
     server = containers(api(project, objects))["api"]
     workers = int({item["name"]: item["value"] for item in server["env"]}["WEB_CONCURRENCY"])
-    per_worker = int(config["DATABASE_POOL_SIZE"]) + int(config["DATABASE_READ_POOL_SIZE"])
+    per_worker = int(config["DATABASE_POOL_SIZE"])
     budget = hpa["spec"]["maxReplicas"] * workers * per_worker
     for worker in find(objects, "Deployment", f"{project.root.name}-worker"):
         command = containers(worker)["worker"]["command"]

@@ -11,7 +11,9 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
+{% if cookiecutter.use_redis %}
 from uuid import uuid4
+{% endif %}
 
 import pytest
 from alembic import command
@@ -67,7 +69,7 @@ def settings(database_url: str) -> Settings:
     return Settings(
         environment="test",
         database_url=database_url,
-{% if needs_redis() %}
+{% if cookiecutter.use_redis %}
         # Real Redis from TEST_REDIS_URL, under a key prefix no other test run uses.
         redis_url=os.environ.get("TEST_REDIS_URL", "redis://localhost:6379/15"),
         redis_key_prefix=f"test:{uuid4().hex}:",

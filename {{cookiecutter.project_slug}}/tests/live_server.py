@@ -15,14 +15,14 @@ from fastapi import FastAPI
 def serving(app: FastAPI, **config: Any) -> Iterator[tuple[str, int]]:
     """Serve `app` (with its own pools and event loop) on a free port; yield the address.
 
-    `config` goes to `uvicorn.Config`, e.g. `http=` for another HTTP protocol class.
+    `config` goes to `uvicorn.Config`, e.g. `log_config=None, log_level=None` to leave
+    logging as the app configured it.
     """
+    config = {"log_level": "warning", **config}
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config)
-    )
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **config))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -10,12 +10,14 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import pytest
+{% if cookiecutter.use_redis %}
 from fastapi import FastAPI
+{% endif %}
 from httpx import AsyncClient
 
 from {{ cookiecutter.__package_name }}.db import Database
 
-from tests.conftest import created, services
+from tests.conftest import created{% if cookiecutter.use_redis %}, services{% endif +%}
 
 
 class ResourceContract:
@@ -29,8 +31,8 @@ class ResourceContract:
         """A body POST accepts, creating first whatever it refers to."""
         raise NotImplementedError
 
-    def change(self) -> dict[str, Any]:
-        """A PATCH body that changes at least one field."""
+    async def change(self, client: AsyncClient) -> dict[str, Any]:
+        """A PATCH body that changes at least one field (making first what it refers to)."""
         raise NotImplementedError
 
     async def create(self, client: AsyncClient) -> dict[str, Any]:
@@ -46,7 +48,7 @@ class ResourceContract:
         assert [shows(row, entry) for entry in listed if entry["id"] == row["id"]] == [True]
 
     async def test_an_unknown_id_is_404_for_every_method(self, client: AsyncClient) -> None:
-        body = self.change()
+        body = await self.change(client)
         for method in ("GET", "PATCH", "DELETE"):
             response = await client.request(method, f"{self.path}/999999", json=body)
             assert response.status_code == 404, method
@@ -70,11 +72,12 @@ class ResourceContract:
         row = await self.create(client)
         url = f"{self.path}/{row['id']}"
 
-        response = await client.patch(url, json=self.change())
+        change = await self.change(client)
+        response = await client.patch(url, json=change)
 
         assert response.status_code == 200, response.text
         changed = response.json()
-        assert {name for name in row if changed[name] != row[name]} <= set(self.change())
+        assert {name for name in row if changed[name] != row[name]} <= set(change)
         assert shows(changed, (await client.get(url)).json())
         assert (await client.patch(url, json={})).json() == changed
 
@@ -137,7 +140,7 @@ class ResourceContract:
         before = [await client.get(url) for _ in range(2)]
         listed = [await client.get(self.path) for _ in range(2)]
 
-        changed = (await client.patch(url, json=self.change())).json()
+        changed = (await client.patch(url, json=await self.change(client))).json()
         other = await self.create(client)
 
         after = await client.get(url, headers={"If-None-Match": before[0].headers["etag"]})
@@ -154,7 +157,7 @@ class ResourceContract:
         url = f"{self.path}/{row['id']}"
 
         reads = [await client.get(url) for _ in range(2)]
-        await client.patch(url, json=self.change())
+        await client.patch(url, json=await self.change(client))
         after = await client.get(url)
 
         assert [read.headers["x-cache"] for read in reads] == ["miss", "hit"]

@@ -59,9 +59,14 @@ class TcpProxy:
         while True:
             try:
                 client, _address = listener.accept()
-                upstream = socket.create_connection(self.target, timeout=5)
             except OSError:
                 return  # stopped
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                # The service behind is down: so is this connection, not the proxy.
+                cut(client)
+                continue
             upstream.settimeout(None)
             with self._lock:
                 self._open.update({client, upstream})

@@ -1,20 +1,20 @@
 """Property-based fuzzing of the whole API against its own OpenAPI schema (schemathesis).
 
-Every operation gets generated requests over real HTTP: no response may be a 5xx,
-and every response must match what the schema documents (status, content type,
-body). Rows the fuzzer creates are removed afterwards.
+Every operation gets generated requests over real HTTP, both what the schema
+allows and what it refuses: no response may be a 5xx, every response must match
+what the schema documents (status, content type, body), input the schema refuses
+must be refused, and input it allows must not be refused as invalid. The schema
+is the contract clients are generated from: a field type the service applies
+more loosely or more strictly than it publishes fails here.
 """
 
-import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import schemathesis
+from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
-from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlmodel import SQLModel
 
 from {{ cookiecutter.__package_name }}.core.config import Settings
 {% if cookiecutter.use_celery %}
@@ -22,6 +22,7 @@ from {{ cookiecutter.__package_name }}.jobs.app import celery_app
 {% endif %}
 from {{ cookiecutter.__package_name }}.main import create_app
 
+from tests.conftest import forget_everything, services
 from tests.live_server import serving
 
 pytestmark = pytest.mark.heavy
@@ -30,11 +31,15 @@ schema = schemathesis.openapi.from_dict(create_app(Settings(environment="test"))
 
 
 @pytest.fixture(scope="module")
-def live_server(settings: Settings) -> Iterator[str]:
-    """The app served by uvicorn in a thread, with its own pools and event loop."""
+async def live_server(app: FastAPI, settings: Settings) -> AsyncIterator[str]:
+    """The app served by uvicorn in a thread, with its own pools and event loop.
+
+    What the fuzzer stored is committed: it is removed afterwards through the
+    suite's own app, which shares the database (and, under its key prefix, the cache).
+    """
 {% if cookiecutter.use_redis %}
-    # A key prefix of its own: the other tests must not find the fuzzer's cache entries.
-    settings = settings.model_copy(update={"redis_key_prefix": f"{settings.redis_key_prefix}fuzz:"})
+    prefix = f"{settings.redis_key_prefix}fuzz:"
+    settings = settings.model_copy(update={"redis_key_prefix": prefix})
 {% endif %}
     with serving(create_app(settings)) as (host, port):
         yield f"http://{host}:{port}"
@@ -42,20 +47,12 @@ def live_server(settings: Settings) -> Iterator[str]:
     # Nothing runs the tasks the fuzzer queued; the task tests must not find them.
     celery_app.control.purge()
 {% endif %}
-    asyncio.run(remove_every_row(settings.database_url))
-
-
-async def remove_every_row(database_url: str) -> None:
-    engine = create_async_engine(database_url)
-    async with engine.begin() as connection:
-        for table in reversed(SQLModel.metadata.sorted_tables):
-            await connection.execute(delete(table))
-    await engine.dispose()
+    await forget_everything(services(app))
 
 
 @schema.parametrize()
 @settings(
-    max_examples=25,
+    max_examples=50,
     deadline=None,
     suppress_health_check=list(HealthCheck),
     database=None,

@@ -1,16 +1,67 @@
-"""`.env.example` is where a new team member learns what can be set: it must name it all."""
+"""`.env.example` is where a new team member learns what can be set: it must name all of
+it, each setting once, and nothing the service no longer reads."""
 
+import re
+import subprocess
+import sys
+from collections import Counter
 from pathlib import Path
+
+import pytest
 
 from {{ cookiecutter.__package_name }}.core.config import Settings
 
-ENV_EXAMPLE = Path(__file__).parents[1] / ".env.example"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_EXAMPLE = PROJECT_ROOT / ".env.example"
+# `NAME=value`, or `# NAME=value` for one left at its default.
+ASSIGNMENT = re.compile(r"^(?:# )?([A-Z][A-Z0-9_]*)=")
 
 
-def test_the_env_example_names_every_setting() -> None:
-    lines = ENV_EXAMPLE.read_text().splitlines()
-    named = {line.lstrip("# ").split("=", 1)[0] for line in lines if "=" in line}
+def names_in(path: Path) -> list[str]:
+    return [
+        match.group(1)
+        for line in path.read_text().splitlines()
+        if (match := ASSIGNMENT.match(line))
+    ]
 
-    missing = sorted(name.upper() for name in Settings.model_fields if name.upper() not in named)
 
-    assert not missing, f"add these settings to .env.example: {missing}"
+@pytest.fixture(scope="module")
+def read_by_the_service(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    """The service's settings and the production server's own (gunicorn.conf.py's)."""
+    script = "import runpy, sys; print(*runpy.run_path(sys.argv[1])['ServerSettings'].model_fields)"
+    server = subprocess.run(
+        [sys.executable, "-c", script, str(PROJECT_ROOT / "gunicorn.conf.py")],
+        # Away from any `.env` of the project's, which the config reads.
+        cwd=tmp_path_factory.mktemp("server"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert server.returncode == 0, server.stderr
+    return {name.upper() for name in [*Settings.model_fields, *server.stdout.split()]}
+
+
+def test_the_env_example_names_every_setting_once(read_by_the_service: set[str]) -> None:
+    named = Counter(names_in(ENV_EXAMPLE))
+
+    assert sorted(read_by_the_service - set(named)) == [], "add these to .env.example"
+    assert sorted(name for name, count in named.items() if count > 1) == [], "named twice"
+
+
+def test_the_env_example_names_nothing_the_service_no_longer_reads(
+    read_by_the_service: set[str],
+) -> None:
+    unread = sorted(set(names_in(ENV_EXAMPLE)) - read_by_the_service)
+
+    assert unread == [], "remove these from .env.example"
+{% if cookiecutter.use_docker %}
+
+
+def test_the_kubernetes_config_sets_only_what_the_service_reads(
+    read_by_the_service: set[str],
+) -> None:
+    names = names_in(PROJECT_ROOT / "deploy" / "k8s" / "config.env")
+
+    assert names
+    assert sorted(set(names) - read_by_the_service) == []
+{% endif %}

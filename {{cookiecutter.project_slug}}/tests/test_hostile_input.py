@@ -8,7 +8,7 @@ must still serialise.
 import pytest
 from httpx import AsyncClient, Response
 
-from tests.conftest import create_item
+from tests.api.routes.test_items import new_item
 
 ITEMS = "/api/v1/items"
 CATEGORIES = "/api/v1/categories"
@@ -26,7 +26,7 @@ def assert_uniform_422(response: Response) -> None:
 async def test_a_price_that_is_not_a_finite_number_is_a_422(
     client: AsyncClient, number: str
 ) -> None:
-    item = await create_item(client)
+    item = await new_item(client)
     body = '{"name": "x", "price": ' + number + "}"
 
     assert_uniform_422(await client.post(ITEMS, content=body, headers=JSON))

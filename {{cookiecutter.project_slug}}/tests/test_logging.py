@@ -1,61 +1,107 @@
-"""What the logs say: one access line per request, the request id, fields as JSON keys."""
+"""What the logs say: uvicorn's access line, the request id, fields as JSON keys."""
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import Context
+from typing import Any
 
 import pytest
-from httpx import ASGITransport, AsyncClient
+from asgi_correlation_id import CorrelationIdFilter
+from httpx import AsyncClient
 
 from {{ cookiecutter.__package_name }}.core.config import Settings
-from {{ cookiecutter.__package_name }}.core.logging import (
-    ConsoleFormatter,
-    JsonFormatter,
-    RequestIdFilter,
-)
+from {{ cookiecutter.__package_name }}.core.logging import ConsoleFormatter, JsonFormatter
 from {{ cookiecutter.__package_name }}.main import create_app
 
+from tests.live_server import serving
 
-async def test_development_logs_one_access_line_per_request_including_4xx(
-    settings: Settings, caplog: pytest.LogCaptureFixture
+# As uvicorn logs it: the format, then the client, method, path, HTTP version and status.
+ACCESS_FORMAT = '%s - "%s %s HTTP/%s" %d'
+
+
+@contextmanager
+def served(settings: Settings, **overrides: Any) -> Iterator[str]:
+    """The app behind uvicorn, whose access line is the service's (logging left as the app
+    configured it, as under gunicorn's workers)."""
+    app = create_app(settings.model_copy(update={"log_format": "json", **overrides}))
+    with serving(app, log_config=None, log_level=None) as (host, port):
+        yield f"http://{host}:{port}"
+
+
+def access_lines(err: str) -> list[dict[str, Any]]:
+    entries = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    return [entry for entry in entries if entry["logger"] == "uvicorn.access"]
+
+
+async def test_development_logs_one_access_line_per_request_with_its_fields_and_id(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    app = create_app(settings.model_copy(update={"environment": "development"}))
-    async with (
-        app.router.lifespan_context(app),
-        AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client,
-    ):
-        with caplog.at_level(logging.INFO, logger="access"):
-            response = await client.get("/api/v1/items/424242")
+    with served(settings, environment="development") as url:
+        async with AsyncClient(base_url=url) as client:
+            missing = await client.get("/api/v1/items/424242?x=1")
+            alive = await client.get("/health", headers={"X-Request-ID": "probe-1"})
 
-    lines = [record for record in caplog.records if record.name == "access"]
-    assert len(lines) == 1
-    line = lines[0]
-    assert (line.method, line.path, line.status) == ("GET", "/api/v1/items/424242", 404)  # type: ignore[attr-defined]
-    assert line.request_id == response.headers["x-request-id"]  # type: ignore[attr-defined]
-
-
-def test_the_access_line_is_off_by_default_outside_development() -> None:
-    assert Settings(environment="test").access_log_in_effect is False
-    assert Settings(environment="development").access_log_in_effect is True
+    [first, second] = access_lines(capsys.readouterr().err)
+    assert first["client"].startswith("127.0.0.1:")
+    assert {key: first[key] for key in ("method", "path", "http_version", "status")} == {
+        "method": "GET",
+        "path": "/api/v1/items/424242?x=1",
+        "http_version": "1.1",
+        "status": 404,
+    }
+    assert first["request_id"] == missing.headers["x-request-id"]
+    assert (second["path"], second["status"], second["request_id"]) == ("/health", 200, "probe-1")
+    assert alive.status_code == 200
 
 
-def record(message: str, **fields: object) -> logging.LogRecord:
-    entry = logging.LogRecord("access", logging.INFO, __file__, 1, message, None, None)
-    entry.__dict__.update(fields)
-    RequestIdFilter().filter(entry)
-    return entry
+async def test_there_is_no_access_line_by_default_outside_development(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with served(settings) as url:
+        async with AsyncClient(base_url=url) as client:
+            assert (await client.get("/api/v1/items/424242")).status_code == 404
+
+    assert access_lines(capsys.readouterr().err) == []
+    for environment, access_log in [("production", False), ("development", True)]:
+        chosen = settings.model_copy(update={"environment": environment})
+        assert chosen.access_log_in_effect is access_log
+    assert settings.model_copy(update={"access_log": True}).access_log_in_effect is True
 
 
-def test_json_lines_carry_the_access_fields_as_keys() -> None:
-    fields = {"method": "GET", "path": "/health", "status": 200, "duration_ms": 1.5}
-
-    entry = json.loads(JsonFormatter().format(record("GET /health 200 1.5ms", **fields)))
-
-    assert {key: entry[key] for key in fields} == fields
-    assert entry["message"] == "GET /health 200 1.5ms"
+def outside_a_request(message: str, *args: object) -> logging.LogRecord:
+    """A record as the service's handler sees it when no request is being answered."""
+    record = logging.LogRecord("uvicorn.error", logging.INFO, __file__, 1, message, args, None)
+    Context().run(CorrelationIdFilter().filter, record)
+    return record
 
 
-def test_console_lines_outside_a_request_have_no_empty_request_id() -> None:
-    line = ConsoleFormatter().format(record("Started"))
+def test_json_lines_carry_uvicorns_access_fields_as_keys() -> None:
+    args = ("10.0.0.7:52100", "POST", "/api/v1/items", "1.1", 201)
+    record = outside_a_request(ACCESS_FORMAT, *args)
+    record.name = "uvicorn.access"
 
+    entry = json.loads(JsonFormatter().format(record))
+
+    assert entry["message"] == '10.0.0.7:52100 - "POST /api/v1/items HTTP/1.1" 201'
+    assert {key: entry[key] for key in ("client", "method", "path", "http_version", "status")} == {
+        "client": "10.0.0.7:52100",
+        "method": "POST",
+        "path": "/api/v1/items",
+        "http_version": "1.1",
+        "status": 201,
+    }
+
+
+def test_lines_outside_a_request_have_no_empty_request_id() -> None:
+    record = outside_a_request("Started server process [%d]", 42)
+
+    line = ConsoleFormatter().format(record)
+    entry = json.loads(JsonFormatter().format(record))
+
+    assert line.endswith(" uvicorn.error Started server process [42]")
     assert "[None]" not in line
-    assert line.endswith("access Started")
+    assert "[]" not in line
+    assert entry["request_id"] is None
+    assert "client" not in entry

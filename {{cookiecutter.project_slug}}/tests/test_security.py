@@ -3,7 +3,6 @@
 import secrets
 
 import pytest
-from httpx import AsyncClient
 from pydantic import SecretStr, ValidationError
 
 from {{ cookiecutter.__package_name }}.core.config import PLACEHOLDER, Settings
@@ -11,30 +10,53 @@ from {{ cookiecutter.__package_name }}.core.config import PLACEHOLDER, Settings
 from tests.conftest import ClientFactory
 
 REAL_SECRET = SecretStr(secrets.token_urlsafe(32))
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+}
+LIMIT = 1024
 
 
-async def test_every_response_carries_the_security_headers(client: AsyncClient) -> None:
-    for response in (await client.get("/health"), await client.get("/no/such/page")):
-        assert response.headers["x-content-type-options"] == "nosniff"
-        assert response.headers["x-frame-options"] == "DENY"
-        assert response.headers["referrer-policy"] == "no-referrer"
+async def test_every_response_carries_the_security_headers(client_for: ClientFactory) -> None:
+    """Whoever answers: the probe, the router, a route, a handler or a middleware of ours.
+    (The 500 is in `tests/test_errors.py`: it needs a real server.)"""
+    async with client_for(max_request_body_bytes=LIMIT) as client:
+        responses = [
+            await client.get("/health"),
+            await client.head("/health"),
+            await client.post("/health"),
+            await client.get("/ready"),
+            await client.get("/no/such/page"),
+            await client.put("/api/v1/items"),
+            await client.post("/api/v1/items", json={}),
+            await client.post("/api/v1/items", content=b"x" * (LIMIT + 1)),
+        ]
+
+    assert [response.status_code for response in responses] == [
+        200, 200, 405, 200, 404, 405, 422, 413
+    ]  # fmt: skip
+    for response in responses:
+        headers = {name: response.headers.get(name) for name in SECURITY_HEADERS}
+        assert headers == SECURITY_HEADERS, response.request
         assert "strict-transport-security" not in response.headers
 
 
 async def test_hsts_is_sent_when_the_service_is_behind_tls(client_for: ClientFactory) -> None:
     async with client_for(hsts_enabled=True) as client:
-        response = await client.get("/health")
+        responses = [await client.get("/health"), await client.get("/no/such/page")]
 
-    assert response.headers["strict-transport-security"].startswith("max-age=")
-
-
-async def test_docs_are_served_in_development(client: AsyncClient) -> None:
-    assert (await client.get("/openapi.json")).status_code == 200
+    for response in responses:
+        assert response.headers["strict-transport-security"].startswith("max-age=")
 
 
-async def test_docs_are_off_in_production_unless_asked_for(
-    settings: Settings, client_for: ClientFactory
-) -> None:
+async def test_docs_are_served_in_development(client_for: ClientFactory) -> None:
+    async with client_for(environment="development") as client:
+        assert (await client.get("/openapi.json")).status_code == 200
+        assert (await client.get("/docs")).status_code == 200
+
+
+async def test_docs_are_off_in_production_unless_asked_for(client_for: ClientFactory) -> None:
     production = {"environment": "production", "secret_key": REAL_SECRET}
     async with client_for(**production) as client:
         assert (await client.get("/openapi.json")).status_code == 404
@@ -55,14 +77,15 @@ def test_production_refuses_a_weak_secret(settings: Settings, secret: str) -> No
         )
 
 
-def test_production_refuses_debug(settings: Settings) -> None:
-    with pytest.raises(ValidationError, match="DEBUG must be false"):
-        Settings(
-            environment="production",
-            database_url=settings.database_url,
-            secret_key=REAL_SECRET,
-            debug=True,
-        )
+def test_production_refuses_debug_and_a_weak_secret_in_one_line(settings: Settings) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(environment="production", database_url=settings.database_url, debug=True)
+
+    [problem] = refused.value.errors()
+    assert problem["msg"] == (
+        "Value error, Refusing to start in production: DEBUG must be false; "
+        "SECRET_KEY must be at least 32 random characters (openssl rand -hex 32)."
+    )
 
 
 def test_production_starts_with_real_values(settings: Settings) -> None:
@@ -71,4 +94,5 @@ def test_production_starts_with_real_values(settings: Settings) -> None:
     )
 
     assert production.docs_in_effect is False
+    assert production.debug is False
     assert production.log_format_in_effect == "json"

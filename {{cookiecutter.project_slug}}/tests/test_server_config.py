@@ -1,17 +1,24 @@
-"""The production server's configuration (gunicorn.conf.py) as an operator meets it."""
+"""The production server (`gunicorn -c gunicorn.conf.py`) as an operator meets it."""
 
+import gc
 import os
 import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from fastapi import FastAPI
 
 from {{ cookiecutter.__package_name }}.core.config import Settings
 
-from tests.conftest import ClientFactory
-
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG = PROJECT_ROOT / "gunicorn.conf.py"
+# Left out of the server's environment, so that each test says what it sets.
 SERVER_VARIABLES = {
     "HOST",
     "PORT",
@@ -19,42 +26,117 @@ SERVER_VARIABLES = {
     "ENVIRONMENT",
     "SECRET_KEY",
     "DEBUG",
+    "DATABASE_URL",
+    "METRICS_ENABLED",
     "METRICS_PORT",
+    "MAX_REQUESTS",
+    "PROMETHEUS_MULTIPROC_DIR",
 }
 
 
-def run_python(
-    script: str, *args: str, directory: Path, **environment: str
+def server_environment(**variables: str) -> dict[str, str]:
+    kept = {key: value for key, value in os.environ.items() if key not in SERVER_VARIABLES}
+    return {**kept, **variables}
+
+
+def gunicorn(
+    *arguments: str, directory: Path, **environment: str
 ) -> subprocess.CompletedProcess[str]:
-    """`script` in a fresh interpreter, without the server settings of the tests' environment."""
-    env = {key: value for key, value in os.environ.items() if key not in SERVER_VARIABLES}
+    """The server's command, from `directory` (where `.env` is read), run to its end."""
     return subprocess.run(
-        [sys.executable, "-c", script, *args],
+        [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), *arguments],
         cwd=directory,
-        env={**env, **environment},
+        env=server_environment(**environment),
         capture_output=True,
         text=True,
+        timeout=60,
         check=False,
     )
 
 
-def load_config(directory: Path, **environment: str) -> subprocess.CompletedProcess[str]:
-    """Evaluate gunicorn.conf.py as gunicorn does, from `directory` (where `.env` is read)."""
-    script = f"import runpy; config = runpy.run_path({str(CONFIG)!r}); print(config['bind'])"
-    return run_python(script, directory=directory, **environment)
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
 
 
-def test_the_server_listens_where_the_env_file_says(tmp_path: Path) -> None:
-    (tmp_path / ".env").write_text("HOST=127.0.0.1\nPORT=18080\n")
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback)
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
 
-    result = load_config(tmp_path)
+
+def answers(url: str) -> bool:
+    try:
+        return get(url)[0] == 200
+    except OSError:
+        return False
+
+
+@contextmanager
+def production_server(directory: Path, port: int) -> Iterator[None]:
+    """The production server started from `directory`, once it answers on `port`."""
+    log = directory / "server.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", str(CONFIG)],
+            cwd=directory,
+            env=server_environment(WEB_CONCURRENCY="1"),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while not answers(f"http://127.0.0.1:{port}/health"):
+            assert server.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        yield
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+def test_the_server_listens_where_the_env_file_says_and_metrics_have_their_own_port(
+    tmp_path: Path, settings: Settings
+) -> None:
+    port, metrics_port = free_port(), free_port()
+    (tmp_path / ".env").write_text(
+        f"HOST=127.0.0.1\nPORT={port}\nMETRICS_PORT={metrics_port}\n"
+        f"DATABASE_URL={settings.database_url}\n"
+    )
+
+    with production_server(tmp_path, port):
+        unknown = get(f"http://127.0.0.1:{port}/no-such-page")
+        on_the_app_port = get(f"http://127.0.0.1:{port}/metrics")
+        status, metrics = get(f"http://127.0.0.1:{metrics_port}/metrics")
+
+    assert unknown[0] == on_the_app_port[0] == 404
+    assert status == 200
+    # Counted by the worker, served by the master, which sums every worker's samples.
+    # (Scrapes are not counted.)
+    assert 'http_requests_total{method="GET",route="<unmatched>",status="404"} 1.0' in metrics
+
+
+def test_the_server_tuning_is_read_from_the_env_file_too(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("MAX_REQUESTS=0\nWORKER_TIMEOUT=15\n")
+
+    result = gunicorn("--print-config", directory=tmp_path)
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "127.0.0.1:18080"
+    printed = {
+        name.strip(): value.strip()
+        for name, _, value in (line.partition("=") for line in result.stdout.splitlines())
+    }
+    assert printed["max_requests"] == "0"
+    assert printed["timeout"] == "15"
 
 
 def test_a_refused_production_configuration_is_one_clear_line(tmp_path: Path) -> None:
-    result = load_config(tmp_path, ENVIRONMENT="production", DEBUG="true")
+    result = gunicorn("--check-config", directory=tmp_path, ENVIRONMENT="production", DEBUG="true")
 
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
@@ -63,14 +145,25 @@ def test_a_refused_production_configuration_is_one_clear_line(tmp_path: Path) ->
     ]
 
 
+def test_a_value_of_the_wrong_kind_is_one_clear_line_naming_the_setting(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("PORT=99999\n")
+
+    result = gunicorn("--check-config", directory=tmp_path)
+
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Configuration refused: PORT: Input should be less than or equal to 65535"
+    ]
+
+
 def test_a_database_url_for_another_driver_is_refused_before_the_server_starts(
     tmp_path: Path, settings: Settings
 ) -> None:
-    """The engine is built at the first write, too late to find out."""
+    """Otherwise the server would start and fail every request."""
     scheme, rest = settings.database_url.split("://", 1)
     dialect, _driver = scheme.split("+")
-    # The usual slip: the URL a provider hands out, which names no driver (SQLAlchemy's default).
-    result = load_config(tmp_path, DATABASE_URL=f"{dialect}://{rest}")
+    # The usual slip: the URL a provider hands out, which names no driver.
+    result = gunicorn("--check-config", directory=tmp_path, DATABASE_URL=f"{dialect}://{rest}")
 
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
@@ -79,46 +172,7 @@ def test_a_database_url_for_another_driver_is_refused_before_the_server_starts(
     ]
 
 
-def test_metrics_are_served_on_their_own_port_when_one_is_set(tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    script = (
-        f"import runpy, urllib.request; config = runpy.run_path({str(CONFIG)!r}); "
-        "config['on_starting'](None); config['when_ready'](None); "
-        f"print(urllib.request.urlopen('http://127.0.0.1:{port}/metrics').status); "
-        "config['on_exit'](None)"
-    )
-    env = {key: value for key, value in os.environ.items() if key not in SERVER_VARIABLES}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=tmp_path,
-        env={**env, "HOST": "127.0.0.1", "METRICS_PORT": str(port)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "200"
-
-
-async def test_the_application_port_does_not_serve_metrics_when_they_have_their_own(
-    client_for: ClientFactory,
-) -> None:
-    async with client_for(metrics_port=9100) as client:
-        assert (await client.get("/metrics")).status_code == 404
-        assert (await client.get("/health")).status_code == 200
-
-
-def test_the_collector_runs_once_the_app_is_imported() -> None:
-    """The app module pauses the garbage collector while it builds the app; left paused, a
-    worker would never free a reference cycle again."""
-    script = "import gc, importlib, sys; importlib.import_module(sys.argv[1]); "
-    script += "print(gc.isenabled(), gc.get_freeze_count() > 0)"
-    app_module = "{{ cookiecutter.__package_name }}.main"
-    result = run_python(script, app_module, directory=PROJECT_ROOT)
-
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["True", "True"]
+def test_what_start_up_built_is_frozen_and_the_collector_still_runs(app: FastAPI) -> None:
+    """The collector skips what lives as long as the worker, and still frees what does not."""
+    assert gc.isenabled()
+    assert gc.get_freeze_count() > 0

@@ -56,7 +56,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=version("{{ cookiecutter.project_slug }}"),
         lifespan=lifespan,
         debug=settings.debug,
-        max_body_size=settings.max_request_body_bytes,
         openapi_url="/openapi.json" if docs else None,
         docs_url="/docs" if docs else None,
         redoc_url=None,
@@ -66,6 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in RESOURCE_ROUTERS:
         app.include_router(
             router,
+            # Bodies read past this are a 413 (`middleware.body_limit` refuses larger
+            # declared ones before routing, with the service's error body).
+            max_body_size=settings.max_request_body_bytes,
 {% if cookiecutter.use_redis %}
             responses={**API_ERRORS, **RATE_LIMITED},
             # Counted before anything else the route does.

@@ -47,3 +47,14 @@ async def test_lists_are_conditional_too(client: AsyncClient) -> None:
 
     assert unchanged.status_code == 304
     assert changed.status_code == 200
+
+
+async def test_if_none_match_compares_weakly_and_takes_a_wildcard(client: AsyncClient) -> None:
+    """As RFC 9110 says for If-None-Match: `W/"x"` matches `"x"`, and `*` any current version."""
+    item = (await client.post(ITEMS, json={"name": "Lamp", "price": 3})).json()
+    url = f"{ITEMS}/{item['id']}"
+    etag = (await client.get(url)).headers["etag"]
+
+    for sent in (f"W/{etag}", "*", f' "other" ,  {etag} '):
+        assert (await client.get(url, headers={"If-None-Match": sent})).status_code == 304, sent
+    assert (await client.get(url, headers={"If-None-Match": '"other"'})).status_code == 200

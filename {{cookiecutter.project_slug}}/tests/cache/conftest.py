@@ -5,10 +5,13 @@ from urllib.parse import urlsplit
 from uuid import uuid4
 
 import pytest
+from fastapi import FastAPI
 from redis.asyncio import Redis
 
+from {{ cookiecutter.__package_name }}.cache.responses import RedisCache
 from {{ cookiecutter.__package_name }}.core.config import Settings
 
+from tests.conftest import services
 from tests.tcp_proxy import TcpProxy
 
 
@@ -45,3 +48,10 @@ def redis_proxy(settings: Settings) -> Iterator[tuple[TcpProxy, str]]:
         yield proxy, url
     finally:
         proxy.stop()
+
+
+def redis_cache(app: FastAPI) -> RedisCache:
+    """The cache a running app reads through."""
+    cache = services(app).store.cache
+    assert isinstance(cache, RedisCache)
+    return cache

@@ -21,6 +21,11 @@ DATABASE_UNAVAILABLE = "The database is unavailable; try again later"
 # FastAPI answers a body it cannot decode (invalid UTF-8, say) with this 400; it is a
 # validation error like any other, so it becomes the documented 422.
 UNPARSABLE_BODY = "There was an error parsing the body"
+# A body refused before it was read whole: close the connection rather than let the
+# server read on (and drop) whatever the client still sends.
+UNREAD_BODY = frozenset({status.HTTP_408_REQUEST_TIMEOUT, status.HTTP_413_CONTENT_TOO_LARGE})
+# The keys of an OpenAPI path item that are operations.
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
 BODY_NOT_JSON = [
     {
         "type": "json_invalid",
@@ -37,11 +42,18 @@ def error_response(
     return JSONResponse(error_body(detail), status_code=status_code, headers=headers)
 
 
-def allowed_methods(request: Request) -> str:
-    """Every method of the path, not only those of the route Starlette happened to match."""
+def allowed_methods(request: Request, matched: str) -> str:
+    """The methods of every route at the path, for the `Allow` header.
+
+    Starlette names those of the one route it matched (`matched`), but a path's
+    methods are usually routes of their own. The schema has them all, except for
+    routes left out of it (such as `/metrics`), which have only their own.
+    """
     template = getattr(request.scope.get("route"), "path_format", None)
     operations = request.app.openapi().get("paths", {}).get(template, {})
-    return ", ".join(sorted(method.upper() for method in operations))
+    methods = {method.upper() for method in operations if method.upper() in HTTP_METHODS}
+    methods.update(method.strip() for method in matched.split(",") if method.strip())
+    return ", ".join(sorted(methods))
 
 
 def install_error_handlers(app: FastAPI, settings: Settings) -> None:
@@ -53,7 +65,9 @@ def install_error_handlers(app: FastAPI, settings: Settings) -> None:
             return error_response(status.HTTP_422_UNPROCESSABLE_CONTENT, BODY_NOT_JSON)
         headers = dict(exc.headers or {})
         if exc.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
-            headers["Allow"] = allowed_methods(request)
+            headers["Allow"] = allowed_methods(request, headers.get("Allow", ""))
+        if exc.status_code in UNREAD_BODY:
+            headers["Connection"] = "close"
         return error_response(exc.status_code, exc.detail, headers)
 
     @app.exception_handler(RequestValidationError)

@@ -24,6 +24,7 @@ from ..core.error_body import described
 from ..db import ConstraintViolated, Row, Statement
 from ..services import Store
 from . import API_V1
+from .conflicts import Conflicts
 from .deps import Page
 from .http_cache import conditional_json
 
@@ -32,6 +33,8 @@ Values = dict[str, Any]
 # The bound name of the row a statement targets; no column can take it, as names
 # of columns start with a letter.
 ROW = "_row"
+# Each resource's plural by its table's name, for messages that name another resource.
+PLURALS: dict[str, str] = {}
 
 
 @cache
@@ -65,7 +68,6 @@ class Resource(Generic[Read]):
         self.table: Table = table.__table__  # type: ignore[attr-defined]
         self.read = read
         self.label = self.table.name.replace("_", " ")
-        self.conflicts = dict(conflicts or {})
         self.derive = derive
         self.depends_on = tuple(depends_on)
         self.columns = [self.table.c[name] for name in read.model_fields]
@@ -80,6 +82,8 @@ class Resource(Generic[Read]):
         self.removal = Statement(
             delete(self.table).where(self.key == bindparam(ROW)).returning(self.key)
         )
+        PLURALS[self.table.name] = plural
+        self.conflicts = Conflicts(self.table, self.label, PLURALS, conflicts or {})
         # One statement per set of columns written (a PATCH sends some of them).
         self.inserts: dict[frozenset[str], Statement] = {}
         self.updates: dict[frozenset[str], Statement] = {}
@@ -89,6 +93,11 @@ class Resource(Generic[Read]):
     @property
     def not_found(self) -> dict[int | str, dict[str, Any]]:
         return described(status.HTTP_404_NOT_FOUND, f"{self.label.capitalize()} not found")
+
+    @property
+    def not_modified(self) -> dict[int | str, dict[str, Any]]:
+        """A read answers 304, without a body, to a client that holds its current ETag."""
+        return {status.HTTP_304_NOT_MODIFIED: {"description": "The ETag sent is current"}}
 
     @property
     def conflict(self) -> dict[int | str, dict[str, Any]]:
@@ -172,9 +181,9 @@ class Resource(Generic[Read]):
     async def delete(self, store: Store, row_id: int) -> None:
         try:
             row = await store.database.fetch_one(self.removal, **{ROW: row_id})
-        except ConstraintViolated:
-            detail = self.conflicts.get("referenced", f"The {self.label} is still referenced")
-            raise HTTPException(status.HTTP_409_CONFLICT, detail=detail) from None
+        except ConstraintViolated as violation:
+            detail = await self.conflicts.of_delete(store.database, violation, row_id)
+            raise HTTPException(status.HTTP_409_CONFLICT, detail) from None
         if row is None:
             raise self.missing()
         await store.cache.changed(self.plural, row_id)
@@ -216,34 +225,5 @@ class Resource(Generic[Read]):
         try:
             return await store.database.fetch_one(query, **values)
         except ConstraintViolated as violation:
-            raise HTTPException(status.HTTP_409_CONFLICT, self.conflict_detail(violation)) from None
-
-    def conflict_detail(self, violation: ConstraintViolated) -> str:
-        """What a client can act on: which value is taken, or which reference is unknown."""
-        columns = violation.columns or self.constrained_columns(violation.constraint)
-        for column in columns:
-            if column in self.conflicts:
-                return self.conflicts[column]
-        if violation.kind == "unique":
-            names = " and ".join(column.replace("_", " ") for column in columns) or "value"
-            return f"A {self.label} with this {names} exists"
-        targets = {key.column.table.name for key in self.table.foreign_keys}
-        if violation.constraint is not None:
-            targets = {
-                key.column.table.name
-                for key in self.table.foreign_keys
-                if key.constraint is not None and key.constraint.name == violation.constraint
-            }
-        if len(targets) == 1:
-            return f"The {targets.pop().replace('_', ' ')} does not exist"
-        return "A row this refers to does not exist"
-
-    def constrained_columns(self, constraint: str | None) -> tuple[str, ...]:
-        """The columns of the constraint (or unique index) named `constraint`."""
-        for unique in self.table.constraints:
-            if constraint is not None and unique.name == constraint:
-                return tuple(column.name for column in getattr(unique, "columns", ()))
-        for index in self.table.indexes:
-            if constraint is not None and index.name == constraint:
-                return tuple(column.name for column in index.columns)
-        return ()
+            detail = await self.conflicts.of_write(store.database, violation, values)
+            raise HTTPException(status.HTTP_409_CONFLICT, detail) from None

@@ -16,7 +16,6 @@ import time
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ..core.config import Settings
 
@@ -29,14 +28,16 @@ REDIS_UNAVAILABLE = (RedisError, OSError, TimeoutError)
 def create_redis(settings: Settings) -> Redis:
     """One pool per worker process; connections are opened lazily on first use.
 
-    A call waits for a free connection as long as its own time bound allows (the
-    callers' `asyncio.timeout`), so a busy pool gives up a call, never the server.
+    Every caller bounds its call (`asyncio.timeout(REDIS_SOCKET_TIMEOUT)`), the wait
+    for a free connection and for the reply together, so a busy pool gives up a
+    call, never the server. redis-py itself only bounds connecting (by
+    REDIS_CONNECT_TIMEOUT): the one timeout it raises means Redis cannot be reached.
     """
     pool = BlockingConnectionPool.from_url(
         settings.redis_url,
         max_connections=settings.redis_max_connections,
         timeout=None,
-        socket_timeout=settings.redis_socket_timeout,
+        socket_timeout=None,
         socket_connect_timeout=settings.redis_connect_timeout,
         health_check_interval=30,
     )
@@ -44,8 +45,14 @@ def create_redis(settings: Settings) -> Redis:
 
 
 def is_outage(error: BaseException) -> bool:
-    """Whether the error says Redis is unusable, rather than busy or slow to answer."""
-    return not isinstance(error, RedisTimeoutError | TimeoutError)
+    """Whether the error says Redis is unusable, rather than busy or slow to answer.
+
+    A call that ran out of its own time (the builtin `TimeoutError`) waited for a
+    connection or a reply; what redis-py raises, a connect timeout among it, means
+    Redis could not be used: a host that is gone drops connection attempts rather
+    than refusing them.
+    """
+    return isinstance(error, RedisError) or not isinstance(error, TimeoutError)
 
 
 class FailOpen:

@@ -66,14 +66,22 @@ class Settings(BaseSettings):
 
     redis_url: str = "redis://localhost:6379/0"
     # Connections per worker process: about as many as requests a worker serves at once.
-    # When all are busy a request queues for one up to REDIS_POOL_TIMEOUT, then does
-    # without Redis for that call only: a busy pool is load, not an outage.
     redis_max_connections: int = Field(default=100, ge=1)
-    redis_pool_timeout: float = Field(default=1.0, gt=0)
     # A server that cannot be connected to within this counts as down.
     redis_connect_timeout: float = Field(default=0.5, gt=0)
-    # A reply later than this gives up that call only; a loaded worker reads replies late.
+    # A call that has not been answered within this (waiting for a free connection
+    # included) is given up, that call only: a busy pool or a loaded worker is not an outage.
     redis_socket_timeout: float = Field(default=1.0, gt=0)
+
+    @model_validator(mode="after")
+    def refuse_a_connect_timeout_as_long_as_a_call(self) -> Self:
+        if self.redis_connect_timeout >= self.redis_socket_timeout:
+            raise ValueError(
+                "REDIS_CONNECT_TIMEOUT must be shorter than REDIS_SOCKET_TIMEOUT: a call gives "
+                "up at the latter, so a server that cannot be reached would pass for a slow one."
+            )
+        return self
+
     # After Redis was found down, go straight to the database for this long, then try again.
     redis_retry_after_seconds: float = Field(default=2.0, ge=0)
     # Every key this service writes starts with this, so services can share one Redis.

@@ -69,6 +69,12 @@ class Database:
                     row = await connection.fetchrow(compiled.sql, *arguments)
                     return [] if row is None else [cast(Row, row)]
                 return cast(list[Row], await connection.fetch(compiled.sql, *arguments))
+            except TimeoutError:
+                # Cancelling the statement would wait on the server that did not answer in
+                # time; the connection is closed instead (the server's own statement_timeout
+                # stops the statement there).
+                connection.terminate()
+                raise
             finally:
                 await self.pool.release(connection)
         except asyncpg.IntegrityConstraintViolationError as error:
@@ -103,6 +109,7 @@ async def open_database(settings: Settings) -> AsyncIterator[Database]:
         max_size=settings.database_pool_size,
         timeout=settings.database_connect_timeout,
         command_timeout=settings.database_statement_timeout,
+        server_settings={"statement_timeout": f"{settings.database_statement_timeout:g}s"},
         reset=keep_session,
     )
     await pool

@@ -11,6 +11,9 @@ has the same effect as running it once.
 from typing import Any
 
 from celery import Celery, Task
+from celery.signals import celeryd_init
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ..core.config import Settings, get_settings
@@ -34,13 +37,18 @@ class RetryingTask(Task[Any, Any]):
     max_retries = 5
 
 
+# What reading or subscribing to the result store (Redis) raises when it does not answer.
+RESULTS_DOWN = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
+
+
 def celery_config(settings: Settings) -> dict[str, Any]:
     visibility = settings.celery_visibility_timeout_in_effect
     return {
         "broker_url": settings.celery_broker_url,
         "result_backend": settings.celery_result_backend,
         # A result store that does not answer fails a status read within seconds, not minutes,
-        # and an enqueue (which subscribes to the task's result) after one retry, not twenty.
+        # and an enqueue after one quick retry, not twenty seconds of them: Celery subscribes
+        # to a task's result before it publishes the task.
         "redis_socket_connect_timeout": 2,
         "redis_socket_timeout": 5,
         "result_backend_transport_options": {
@@ -71,6 +79,28 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "broker_connection_retry_on_startup": True,
         "worker_hijack_root_logger": False,
     }
+
+
+# Only in `celery worker` processes (see `patient_workers`). A result the result store
+# could not take is stored again, up to 12 times, after waits of up to 20 ms, 40 ms ...
+# 10 s (each randomised): some 20 s in all on average, 40 s at most. So a Redis restart
+# costs no result and no second run of the task.
+WORKER_CONFIG = {
+    "result_backend_always_retry": True,
+    "result_backend_max_retries": 12,
+}
+
+
+@celeryd_init.connect
+def patient_workers(conf: Any, **_: Any) -> None:
+    """Workers wait for the result store; the API does not.
+
+    The setting also makes reads of the result store retry, and a request must
+    answer 503 at once instead. `celeryd_init` is sent by `celery worker` alone,
+    before the worker builds anything: Celery's documented place for worker-only
+    configuration.
+    """
+    conf.update(WORKER_CONFIG)
 
 
 def create_celery(settings: Settings) -> Celery:

@@ -1,8 +1,8 @@
 """Enqueueing Celery tasks from request handlers, and whether the broker answers.
 
 Publishing to the broker is blocking socket I/O, so it runs in the thread pool,
-never on the event loop. If the broker is down, the client gets a 503 within
-about a second instead of a hung request.
+never on the event loop. If the broker or the result store is down, the client
+gets a 503 within about a second instead of a hung request.
 """
 
 import asyncio
@@ -14,8 +14,10 @@ from fastapi import HTTPException, status
 from kombu.exceptions import OperationalError
 from starlette.concurrency import run_in_threadpool
 
-from .app import celery_app
+from .app import RESULTS_DOWN, celery_app
 
+# kombu's errors of the broker, or the operating system's.
+BROKER_DOWN = (OperationalError, ConnectionError, TimeoutError)
 PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 QUEUE_UNAVAILABLE = "The task queue is unavailable; try again later"
 
@@ -28,16 +30,30 @@ def queue_unavailable() -> HTTPException:
     )
 
 
-async def enqueue(task: Task[Any, Any], *args: Any) -> str:
-    """Send `task(*args)` to the workers; return its id."""
-    try:
-        result = await run_in_threadpool(
-            task.apply_async, args, retry=True, retry_policy=PUBLISH_RETRY
-        )
-    except (OperationalError, ConnectionError, TimeoutError) as error:
-        raise queue_unavailable() from error
+def _publish(task: Task[Any, Any], args: tuple[Any, ...]) -> str:
+    # Only the id leaves the thread: the result handle unsubscribes from the task's
+    # result when it is dropped, which is I/O too.
+    result = task.apply_async(args, retry=True, retry_policy=PUBLISH_RETRY)
     task_id: str = result.id
     return task_id
+
+
+async def enqueue(task: Task[Any, Any], *args: Any) -> str:
+    """Send `task(*args)` to the workers; return its id.
+
+    Celery subscribes to the task's result before it publishes the task, so the
+    result store must answer too. When it does not, Celery gives up with a
+    RuntimeError (after `result_backend_transport_options`' retry policy) and
+    nothing was published.
+    """
+    try:
+        return await run_in_threadpool(_publish, task, args)
+    except BROKER_DOWN as error:
+        raise queue_unavailable() from error
+    except RuntimeError as error:
+        if not isinstance(error.__cause__, RESULTS_DOWN):
+            raise
+        raise queue_unavailable() from error
 
 
 def _broker_connects(seconds: float) -> None:

@@ -5,15 +5,13 @@ from typing import Annotated, Any
 from celery.result import AsyncResult
 from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import BaseModel
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.concurrency import run_in_threadpool
 
 from ..api import API_V1
 from ..api.deps import Id, StoreDep
 from ..api.routes.categories import categories
 from ..core.error_body import described
-from .app import celery_app
+from .app import RESULTS_DOWN, celery_app
 from .enqueue import QUEUE_UNAVAILABLE, enqueue
 from .tasks import summarise_category
 
@@ -22,7 +20,6 @@ router = APIRouter(prefix=API_V1)
 TaskId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
 
 RESULTS_UNAVAILABLE = "Task results are unavailable; try again later"
-RESULTS_DOWN = (RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
 
 
 class TaskAccepted(BaseModel):

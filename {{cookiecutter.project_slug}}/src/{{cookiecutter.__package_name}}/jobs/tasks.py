@@ -5,7 +5,7 @@ tasks use the same database through a sync driver and a small pool per worker
 process.
 """
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import Any
 
@@ -17,6 +17,7 @@ from ..core.config import get_settings
 from ..models.items import Item
 from .app import RetryingTask, celery_app
 
+CENT = Decimal("0.01")
 SYNC_DRIVER = "{{ 'postgresql+psycopg' if cookiecutter.database == 'postgres' else 'sqlite' }}"
 
 
@@ -35,7 +36,9 @@ def engine() -> Engine:
 {% else %}
     # The web app's writes hold SQLite's lock briefly: wait for it as they do.
     timeout = settings.database_busy_timeout_ms / 1000
-    return create_engine(sync_database_url(settings.database_url), connect_args={"timeout": timeout})
+    return create_engine(
+        sync_database_url(settings.database_url), connect_args={"timeout": timeout}
+    )
 {% endif %}
 
 
@@ -47,13 +50,19 @@ def summarise_category(category_id: int) -> dict[str, Any]:
     reports the items as they are then. Money is a string with two places, as the
     API carries it.
     """
-    statement = select(func.count(col(Item.id)), func.avg(col(Item.price))).where(
+    statement = select(func.count(col(Item.id)), func.sum(col(Item.price))).where(
         col(Item.category_id) == category_id
     )
     with engine().connect() as connection:
-        count, average = connection.execute(statement).one()
+        count, total = connection.execute(statement).one()
     return {
         "category_id": category_id,
         "item_count": count,
-        "average_price": None if average is None else f"{Decimal(average):.2f}",
+        "average_price": None if count == 0 else str(average(total, count)),
     }
+
+
+def average(total: Decimal, count: int) -> Decimal:
+    """To the cent, half up, from the exact sum: a database's own average may be a
+    binary float (SQLite's is), which would round 4.015 down."""
+    return (total / count).quantize(CENT, ROUND_HALF_UP)

@@ -2,14 +2,15 @@
 
 Outermost first (a request passes them top to bottom, a response bottom to top):
 
-{% set n = namespace(step=5) %}
-0. FastAPI's own: a clean 500 for a crash, a 413 for a body over MAX_REQUEST_BODY_BYTES.
+{% set n = namespace(step=6) %}
+0. Starlette's own: a clean 500 for a crash (see `api.errors`).
 1. CorrelationIdMiddleware (asgi-correlation-id): the request id, from a sane
    `X-Request-ID` or new, on the response and on every log line of the request.
 2. SecurityHeadersMiddleware: the fixed headers of every response.
 3. ProbeMiddleware: answers `/health` (liveness) before anything else runs.
 4. MetricsMiddleware: Prometheus counts and latencies per route template.
-5. BodyTimeoutMiddleware: a 408 for a body not whole within REQUEST_BODY_TIMEOUT_SECONDS.
+5. BodyLimitMiddleware: a 413 for a body declared over MAX_REQUEST_BODY_BYTES.
+6. BodyTimeoutMiddleware: a 408 for a body not whole within REQUEST_BODY_TIMEOUT_SECONDS.
 {% if cookiecutter.use_cors %}
 {% set n.step = n.step + 1 %}
 {{ n.step }}. CORSMiddleware (Starlette): preflights answered, headers for allowed origins (if CORS_ORIGINS).
@@ -20,7 +21,9 @@ Outermost first (a request passes them top to bottom, a response bottom to top):
 {% endif %}
 
 Then FastAPI routes the request; the rate limit, authentication and the cache
-are dependencies of the routes, so each route declares what it goes through.
+are dependencies of the routes, so each route declares what it goes through,
+and the API's routers count the body a route reads against MAX_REQUEST_BODY_BYTES
+(FastAPI's `max_body_size`, for bodies sent without a length).
 """
 
 from asgi_correlation_id import CorrelationIdMiddleware
@@ -34,6 +37,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from ..core.config import Settings
 from ..core.logging import is_sane_request_id
+from .body_limit import BodyLimitMiddleware
 from .body_timeout import BodyTimeoutMiddleware
 from .metrics import MetricsMiddleware
 from .probes import ProbeMiddleware
@@ -62,6 +66,7 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
         )
 {% endif %}
     app.add_middleware(BodyTimeoutMiddleware, timeout=settings.request_body_timeout_seconds)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     if settings.metrics_enabled:
         app.add_middleware(MetricsMiddleware)
     app.add_middleware(ProbeMiddleware)

@@ -2,8 +2,9 @@
 
 A client that sends its body a byte at a time holds a worker's request (and
 whatever the request holds) open for as long as it likes, unless the whole
-body has a deadline, counted from the request's start. (The body's size is
-bounded by FastAPI's own `max_body_size`: a 413.)
+body has a deadline, counted from the request's start: a byte every few
+seconds is refused at the deadline all the same. (Its size is bounded too: see
+`body_limit`.)
 """
 
 import asyncio
@@ -15,6 +16,8 @@ from ..core.error_body import send_error
 
 # Methods that normally carry no body: their requests pass without any wrapping.
 BODILESS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+# Sent with a refusal of a body not read whole: the rest of it would follow on the
+# connection, so the connection is closed rather than read on.
 CLOSE = [(b"connection", b"close")]
 
 

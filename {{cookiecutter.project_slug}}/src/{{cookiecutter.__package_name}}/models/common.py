@@ -11,11 +11,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
-from annotated_types import Timezone
 from pydantic import (
     AfterValidator,
     BeforeValidator,
     ConfigDict,
+    Field,
     PlainSerializer,
     Strict,
     StringConstraints,
@@ -42,16 +42,41 @@ class RequestBody(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
 
-# Identifiers fit a 32-bit integer column on every database.
-ID_MAX = 2**31 - 1
-# An id in a body (a foreign key): a JSON integer, never `"1"`, `1.0` or `true`.
-Reference = Annotated[int, Strict()]
-Integer = Annotated[int, Strict()]
+# Integers fit a 32-bit integer column on every database; so do ids.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+ID_MAX = INT_MAX
+
+
+def integral(value: Any) -> Any:
+    """JSON Schema's integers include numbers written with a zero fraction (`7.0`)."""
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
+
+
+# JSON integers (`7`, or `7.0`), never `"7"` or `true`; out of the column's range is a 422.
+Integer = Annotated[int, Field(ge=INT_MIN, le=INT_MAX), Strict(), BeforeValidator(integral)]
+# An id in a body (a foreign key).
+Reference = Annotated[int, Field(ge=1, le=ID_MAX), Strict(), BeforeValidator(integral)]
+# `true` or `false`, never `"yes"` or `1`.
 Flag = Annotated[bool, Strict()]
-Day = Annotated[date, Strict()]
+
+DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def date_text(value: Any) -> Any:
+    """JSON has no dates, only their ISO 8601 text: never a number of seconds."""
+    if isinstance(value, str) and DATE_PATTERN.fullmatch(value[:10]):
+        return value
+    if isinstance(value, date):
+        return value
+    raise ValueError("must be an ISO 8601 date, such as 2026-01-31 (or 2026-01-31T09:30:00Z)")
 
 
 def in_utc(moment: datetime) -> datetime:
+    """A moment without its time zone is ambiguous; one with it is kept in UTC."""
+    if moment.tzinfo is None:
+        raise ValueError("must include its time zone, such as 2026-01-31T09:30:00Z")
     return moment.astimezone(UTC)
 
 
@@ -60,11 +85,12 @@ def as_utc(moment: datetime) -> str:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
 
 
-# A moment with its time zone (one without is ambiguous), stored in UTC.
+# A calendar day: `2026-01-31`.
+Day = Annotated[date, BeforeValidator(date_text)]
+# A moment with its time zone: `2026-01-31T09:30:00Z`, answered in UTC.
 Timestamp = Annotated[
     datetime,
-    Strict(),
-    Timezone(...),
+    BeforeValidator(date_text),
     AfterValidator(in_utc),
     PlainSerializer(as_utc, return_type=str, when_used="json"),
 ]
@@ -85,11 +111,13 @@ PRICE_PATTERN = r"^(0\.(0[1-9]|[1-9][0-9]?)|[1-9][0-9]{0,8}(\.[0-9]{1,2})?|10000
 
 
 def exact_amount(pattern: str, minimum: int) -> Callable[[Any], Any]:
-    """Money as a string ("9.50") or a whole number, nothing else: a JSON float has no
-    exact two-place form, and a string in another notation is not what the schema says."""
+    """Money as a string ("9.50") or a whole number, nothing else: a JSON number with a
+    fraction has no exact two-place form, and a string in another notation is not what
+    the schema says."""
     text = re.compile(pattern)
 
     def check(value: Any) -> Any:
+        value = integral(value)
         if isinstance(value, str) and text.fullmatch(value):
             return Decimal(value)
         if type(value) is int and minimum <= value <= MONEY_MAX:
@@ -120,12 +148,15 @@ TWO_PLACES = PlainSerializer(lambda amount: f"{amount:.2f}", return_type=str, wh
 Money = Annotated[
     Decimal,
     BeforeValidator(exact_amount(MONEY_PATTERN, minimum=0)),
+    Field(max_digits=12, decimal_places=2, ge=0, le=MONEY_MAX),
     amount_schema(MONEY_PATTERN, minimum=0),
     TWO_PLACES,
 ]
+# Money above zero.
 Price = Annotated[
     Decimal,
     BeforeValidator(exact_amount(PRICE_PATTERN, minimum=1)),
+    Field(max_digits=12, decimal_places=2, gt=0, le=MONEY_MAX),
     amount_schema(PRICE_PATTERN, minimum=1),
     TWO_PLACES,
 ]

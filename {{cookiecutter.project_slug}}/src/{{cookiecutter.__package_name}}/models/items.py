@@ -2,16 +2,14 @@
 
 from sqlmodel import Field, SQLModel
 
-from .common import ID_MAX, MONEY_MAX, Name, Price, Reference, RequestBody, Text, partial
+from .common import Name, Price, Reference, RequestBody, Text, partial
 
 
 class ItemBase(SQLModel):
     name: Name = Field(max_length=200)
     description: Text | None = Field(default=None, max_length=2000)
-    price: Price = Field(gt=0, le=MONEY_MAX, max_digits=12, decimal_places=2)
-    category_id: Reference | None = Field(
-        default=None, ge=1, le=ID_MAX, foreign_key="category.id", index=True
-    )
+    price: Price
+    category_id: Reference | None = Field(default=None, foreign_key="category.id", index=True)
 
 
 class Item(ItemBase, table=True):

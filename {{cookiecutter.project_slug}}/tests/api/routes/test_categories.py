@@ -1,6 +1,7 @@
 """Categories: the resource contract, unique names, and reads of their items without N+1."""
 
 from typing import Any, ClassVar
+from uuid import uuid4
 
 from fastapi import FastAPI
 from httpx import AsyncClient
@@ -12,8 +13,9 @@ from tests.resource_contract import ResourceContract, statements_run
 CATEGORIES = "/api/v1/categories"
 
 
-async def new_category(client: AsyncClient, name: str = "Tools") -> dict[str, Any]:
-    return await created(client, CATEGORIES, {"name": name})
+async def new_category(client: AsyncClient, name: str | None = None) -> dict[str, Any]:
+    """A stored category, under a name of its own unless one is given."""
+    return await created(client, CATEGORIES, {"name": name or f"Category {uuid4().hex[:8]}"})
 
 
 class TestCategories(ResourceContract):
@@ -27,7 +29,7 @@ class TestCategories(ResourceContract):
         self.created_so_far += 1
         return {"name": f"Category {self.created_so_far}"}
 
-    def change(self) -> dict[str, Any]:
+    async def change(self, client: AsyncClient) -> dict[str, Any]:
         return {"name": "Renamed"}
 
 
@@ -114,4 +116,4 @@ async def test_a_category_with_items_is_not_deleted(client: AsyncClient) -> None
     response = await client.delete(f"{CATEGORIES}/{category['id']}")
 
     assert response.status_code == 409
-    assert response.json()["detail"] == "The category still has items"
+    assert response.json()["detail"] == "The category is still referenced by items"

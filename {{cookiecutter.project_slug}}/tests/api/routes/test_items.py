@@ -30,7 +30,7 @@ class TestItems(ResourceContract):
     async def valid(self, client: AsyncClient) -> dict[str, Any]:
         return {"name": "Lamp", "description": "Bright", "price": "20.00"}
 
-    def change(self) -> dict[str, Any]:
+    async def change(self, client: AsyncClient) -> dict[str, Any]:
         return {"name": "Brighter lamp"}
 
 

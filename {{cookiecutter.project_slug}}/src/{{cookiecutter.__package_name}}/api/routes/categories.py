@@ -34,10 +34,7 @@ categories = Resource(
     "categories",
     Category,
     CategoryRead,
-    conflicts={
-        "name_key": "A category with this name exists",
-        "referenced": "The category still has items",
-    },
+    conflicts={"name_key": "A category with this name exists"},
     derive=with_name_key,
     # Its reads count and list items, so every write to items changes them.
     depends_on=["items"],
@@ -68,7 +65,7 @@ async def create_category(store: StoreDep, data: CategoryCreate) -> CategoryRead
     return await categories.create(store, data)
 
 
-@router.get("", response_model=list[CategorySummary])
+@router.get("", response_model=list[CategorySummary], responses=categories.not_modified)
 async def list_categories(
     store: StoreDep, page: PageDep, if_none_match: IfNoneMatch = None
 ) -> Response:
@@ -82,7 +79,11 @@ async def list_categories(
     return await categories.cached(store, CategorySummary, entry, load, if_none_match)
 
 
-@router.get("/{category_id}", response_model=CategoryWithItems, responses=categories.not_found)
+@router.get(
+    "/{category_id}",
+    response_model=CategoryWithItems,
+    responses={**categories.not_found, **categories.not_modified},
+)
 async def read_category(
     store: StoreDep,
     category_id: Id,

@@ -22,12 +22,14 @@ async def create_item(store: StoreDep, data: ItemCreate, background: BackgroundT
     return item
 
 
-@router.get("", response_model=list[ItemRead])
+@router.get("", response_model=list[ItemRead], responses=items.not_modified)
 async def list_items(store: StoreDep, page: PageDep, if_none_match: IfNoneMatch = None) -> Response:
     return await items.read_page(store, page, if_none_match)
 
 
-@router.get("/{item_id}", response_model=ItemRead, responses=items.not_found)
+@router.get(
+    "/{item_id}", response_model=ItemRead, responses={**items.not_found, **items.not_modified}
+)
 async def read_item(store: StoreDep, item_id: Id, if_none_match: IfNoneMatch = None) -> Response:
     return await items.read_one(store, item_id, if_none_match)
 
