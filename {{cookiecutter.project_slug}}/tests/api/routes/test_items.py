@@ -103,7 +103,8 @@ async def test_money_is_exact(client: AsyncClient, price: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    "price", [0.2, "0.001", "0", "1E+2", " 5 ", "1_000", "\u0663", True, "1000000000.01", 10**1000]
+    "price",
+    [0.2, 7.5, "0.001", "0", "1E+2", " 5 ", "1_000", "\u0663", True, "1000000000.01", 10**1000],
 )
 async def test_money_in_any_other_form_is_422(client: AsyncClient, price: Any) -> None:
     response = await client.post(ITEMS, json={"name": "x", "price": price})
@@ -111,8 +112,18 @@ async def test_money_in_any_other_form_is_422(client: AsyncClient, price: Any) -
     assert response.status_code == 422, response.text
 
 
-@pytest.mark.parametrize("category_id", [True, "1", 1.0])
+@pytest.mark.parametrize("category_id", [True, "1", 1.5])
 async def test_a_category_id_is_a_json_integer(client: AsyncClient, category_id: Any) -> None:
     response = await client.post(ITEMS, json={"name": "x", "price": 1, "category_id": category_id})
 
     assert response.status_code == 422, response.text
+
+
+async def test_numbers_with_a_zero_fraction_are_integers_as_json_schema_says(
+    client: AsyncClient,
+) -> None:
+    category = await created(client, "/api/v1/categories", {"name": "Whole"})
+
+    item = await new_item(client, price=7.0, category_id=float(category["id"]))
+
+    assert (item["price"], item["category_id"]) == ("7.00", category["id"])
