@@ -226,8 +226,8 @@ class Run:
         say("checking the references' answers and SQL")
         answers, unlike = checks.check_answers(self.running, self.clean_up_after)
         service_sql = {
-            database: build.service_sql(self.projects[self.build_of(database)])
-            for database in set(plan.RAW_REFERENCES.values())
+            name: build.service_sql(self.projects[name])
+            for name in {app.build for app in plan.RAW_REFERENCES}
         }
         sql, unlike_sql = checks.check_sql(service_sql)
         self.findings.unlike_references = unlike | unlike_sql
@@ -236,11 +236,6 @@ class Run:
             + sql
             + answers
         )
-
-    def build_of(self, database: str) -> str:
-        """The build whose data the raw reference of `database` reads."""
-        name = next(n for n, d in plan.RAW_REFERENCES.items() if d == database)
-        return next(app.build for app in plan.APPS if app.name == name)
 
     def clean_up_after(self, measurement: plan.Measurement) -> None:
         """Undo what a run wrote (`Endpoint.cleanup_sql`) in the app's database."""

@@ -98,32 +98,32 @@ def normalised(sql: str) -> str:
 def check_sql(service_sql: Mapping[str, Mapping[str, str]]) -> tuple[list[str], Unlike]:
     """The raw references' SQL against the service's own compiled statements.
 
-    `service_sql` maps each raw reference's database (`postgres`, `sqlite`) to what
-    `build.service_sql` found in that build.
+    `service_sql` holds, by build, what `build.service_sql` found in it.
     """
     lines = []
     unlike: Unlike = set()
-    for reference, database in plan.RAW_REFERENCES.items():
+    for reference in plan.RAW_REFERENCES:
+        database = plan.BUILDS[reference.build]["database"]
         ours = queries.POSTGRES if database == "postgres" else queries.SQLITE
-        theirs = service_sql[database]
+        theirs = service_sql[reference.build]
         if "error" in theirs:
-            lines.append(f"check: SQL of {reference} not compared: {theirs['error']}")
+            lines.append(f"check: SQL of {reference.name} not compared: {theirs['error']}")
             continue
         differing = [
             name for name in ours if normalised(ours[name]) != normalised(theirs.get(name, ""))
         ]
         for label, names in plan.STATEMENTS.items():
             if any(name in differing for name in names):
-                unlike.add((reference, label))
+                unlike.add((reference.name, label))
         if differing:
             shown = "; ".join(
                 f"{name}: service `{normalised(theirs.get(name, '(none)'))}`" for name in differing
             )
-            lines.append(f"check: SQL of {reference}: DIFFERENT from the service's: {shown}")
+            lines.append(f"check: SQL of {reference.name}: DIFFERENT from the service's: {shown}")
         else:
             lines.append(
-                f"check: SQL of {reference}: the service's own ({len(ours)} statements, "
-                f"{database} build), whitespace aside"
+                f"check: SQL of {reference.name}: the service's own ({len(ours)} statements, "
+                f"compiled in the {reference.build} build), whitespace aside"
             )
     return lines, unlike
 

@@ -162,8 +162,8 @@ STATEMENTS = {
     ITEM_CREATE.label: ("items.insert",),
     ITEM_UPDATE.label: ("items.update",),
 }
-# The references that run `queries`' SQL, and for which database.
-RAW_REFERENCES = {REF_ASYNCPG.name: "postgres", REF_AIOSQLITE.name: "sqlite"}
+# The references that run `queries`' SQL (on the database of their build).
+RAW_REFERENCES = [REF_ASYNCPG, REF_ASYNCPG_DEFAULT, REF_AIOSQLITE]
 
 Measurement = tuple[App, Endpoint]
 

@@ -114,7 +114,7 @@ async def test_a_category_without_items_has_no_average_price(client: AsyncClient
 async def test_the_average_price_is_exact_and_rounded_half_up_to_the_cent(
     client: AsyncClient, prices: list[str], average: str
 ) -> None:
-    """The same on every database, though SQLite has no decimal type."""
+    """The same on every database, though not every one has a decimal type."""
     category = await new_category(client, "Rounded")
     for price in prices:
         await new_item(client, price=price, category_id=category["id"])

@@ -1,8 +1,9 @@
 """409s that say what a client can act on: the value that is taken, the row a write
 refers to that does not exist, or what still refers to a row being deleted.
 
-PostgreSQL names the constraint that was broken; SQLite does not, so for a
-foreign key the row at the other end is looked for, on the failed write's path only.
+Where the database names the constraint that was broken, that settles it; where
+it does not (not every database does), the row at the other end of each foreign
+key is looked for, on the failed write's path only.
 """
 
 from collections.abc import Mapping, Sequence

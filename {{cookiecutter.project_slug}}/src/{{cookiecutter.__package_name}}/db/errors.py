@@ -20,8 +20,8 @@ class ConstraintViolated(Exception):
     with what is stored (a 409). Other violations (NOT NULL, CHECK) are bugs and stay
     the driver's error.
 
-    `constraint` is the constraint's name where the database reports it (PostgreSQL);
-    `columns` the columns where it reports those instead (SQLite, for unique ones).
+    `constraint` is the constraint's name where the database reports one; `columns`
+    the columns where it reports those instead.
     """
 
     kind: Constraint

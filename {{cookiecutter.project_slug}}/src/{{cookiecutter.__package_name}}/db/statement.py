@@ -4,8 +4,8 @@ A statement is written with SQLAlchemy Core against the SQLModel tables (so it
 quotes names, follows renamed columns and is checked by mypy) and compiled the
 first time it runs: the driver then gets the SQL text and its arguments in
 order, with no compilation, session or result wrapping per request. Values
-pass through the column types' own converters where the dialect has any (SQLite
-keeps dates as text and money as floats; asyncpg needs none).
+pass through the column types' own converters where the dialect has any (a driver
+that keeps dates as text, say).
 """
 
 from collections.abc import Callable, Mapping

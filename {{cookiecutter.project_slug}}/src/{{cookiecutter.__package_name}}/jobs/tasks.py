@@ -64,5 +64,5 @@ def summarise_category(category_id: int) -> dict[str, Any]:
 
 def average(total: Decimal, count: int) -> Decimal:
     """To the cent, half up, from the exact sum: a database's own average may be a
-    binary float (SQLite's is), which would round 4.015 down."""
+    binary float, which would round 4.015 down."""
     return (total / count).quantize(CENT, ROUND_HALF_UP)

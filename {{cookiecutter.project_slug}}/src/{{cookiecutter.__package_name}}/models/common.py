@@ -81,7 +81,7 @@ def in_utc(moment: datetime) -> datetime:
 
 
 def as_utc(moment: datetime) -> str:
-    """ISO 8601 with its offset, whatever the database hands back (SQLite keeps none)."""
+    """ISO 8601 with its offset, whatever the database hands back (not every one keeps it)."""
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
 
 
@@ -141,7 +141,7 @@ def amount_schema(pattern: str, minimum: int) -> WithJsonSchema:
     )
 
 
-# Always two places, whatever the database hands back (SQLite has no decimal type).
+# Always two places, whatever the database hands back (not every one has a decimal type).
 TWO_PLACES = PlainSerializer(lambda amount: f"{amount:.2f}", return_type=str, when_used="json")
 
 # Exact amounts with two decimal places, carried in JSON as strings ("9.50").
