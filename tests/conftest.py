@@ -18,6 +18,7 @@ from harness.options import (
     needs_redis,
     parse_answers,
     run_order,
+    runs_heavy_tier,
 )
 from harness.project import Project, Verdicts, generate, private_cookiecutter_config
 
@@ -41,6 +42,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "requires(**options): run only for the combinations with these option values",
+    )
+    config.addinivalue_line(
+        "markers",
+        "once_per_service_shape: run only for the heavy tier's combinations, one per service shape",
     )
     if is_controller(config):
         # Before the test workers start: they inherit these, and so share them.
@@ -142,6 +147,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     required: dict[str, object] = {}
     for marker in metafunc.definition.iter_markers("requires"):
         required.update(marker.kwargs)
+    per_shape = metafunc.definition.get_closest_marker("once_per_service_shape") is not None
     params = [
         pytest.param(
             combination,
@@ -149,7 +155,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             marks=pytest.mark.xdist_group(combination_id(combination)),
         )
         for combination in combinations()
-        if matches(combination, chosen) and matches(combination, required)
+        if matches(combination, chosen)
+        and matches(combination, required)
+        and (not per_shape or runs_heavy_tier(combination))
     ]
     metafunc.parametrize("combination", params)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.options import Combination, combination_id, heavy_tier_combinations, needs_redis
+from harness.options import Combination, combination_id, needs_redis
 from harness.project import Project, clean_environment, generate
 from harness.services import claim_redis_database, release_redis_database
 
@@ -26,11 +26,12 @@ RESOURCES = [
 ]
 
 
-@pytest.fixture(params=heavy_tier_combinations(), ids=combination_id)
-def fresh(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Project]:
-    combination: Combination = request.param
+pytestmark = pytest.mark.once_per_service_shape
+
+
+@pytest.fixture
+def fresh(combination: Combination, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
+    """A project of its own: the generator changes it, and the combination's others share theirs."""
     name = f"{combination_id(combination)}-generator"
     root = generate(tmp_path_factory.mktemp("generator"), combination)
     project = Project(root=root, answers=combination, name=name)

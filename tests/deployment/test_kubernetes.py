@@ -193,3 +193,27 @@ def test_sqlite_worker_shares_the_pod(project: Project, objects: list[dict[str, 
     assert set(containers(deployment)) == {"migrate", "api", "worker"}
     assert not find(objects, "Deployment", f"{project.root.name}-worker")
     assert containers(deployment)["worker"]["command"][:6] == worker_command(project.package)
+
+
+# What the service and its production server read, printed by the project itself.
+SETTINGS_READ = """
+import runpy, sys
+from {package}.core.config import Settings
+server = runpy.run_path("gunicorn.conf.py")["ServerSettings"]
+print(*(name.upper() for name in [*Settings.model_fields, *server.model_fields]))
+"""
+
+
+@pytest.mark.same_files("deploy", "src", "gunicorn.conf.py")
+def test_the_config_map_sets_only_what_the_service_reads(project: Project) -> None:
+    """A setting renamed or removed in the service must not linger in the cluster's config."""
+    config = project.root / "deploy" / "k8s" / "config.env"
+    names = {
+        line.partition("=")[0]
+        for line in config.read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    read = project.tool("python", "-c", SETTINGS_READ.format(package=project.package))
+
+    assert names
+    assert sorted(names - set(read.stdout.split())) == []

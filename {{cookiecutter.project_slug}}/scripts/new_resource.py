@@ -228,10 +228,10 @@ class ${Model}Read(${Model}Base):
 ROUTES = Template('''\
 """`/api/v1/$plural`: the $words' routes."""
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from ...models.$plural import $Model, ${Model}Create, ${Model}Read, ${Model}Update
-from ..deps import Id, IfNoneMatch, PageDep, StoreDep
+from ..deps import Id, PageDep, StoreDep
 from ..resources import Resource
 
 $plural = Resource("$plural", $Model, ${Model}Read)
@@ -244,8 +244,8 @@ async def create_$name(store: StoreDep, data: ${Model}Create) -> ${Model}Read:
 
 
 @router.get("", response_model=list[${Model}Read], responses=$plural.not_modified)
-async def list_$plural(store: StoreDep, page: PageDep, if_none_match: IfNoneMatch = None) -> Response:
-    return await $plural.read_page(store, page, if_none_match)
+async def list_$plural(request: Request, store: StoreDep, page: PageDep) -> Response:
+    return await $plural.read_page(request, store, page)
 
 
 @router.get(
@@ -253,8 +253,8 @@ async def list_$plural(store: StoreDep, page: PageDep, if_none_match: IfNoneMatc
     response_model=${Model}Read,
     responses={**$plural.not_found, **$plural.not_modified},
 )
-async def read_$name(store: StoreDep, ${name}_id: Id, if_none_match: IfNoneMatch = None) -> Response:
-    return await $plural.read_one(store, ${name}_id, if_none_match)
+async def read_$name(request: Request, store: StoreDep, ${name}_id: Id) -> Response:
+    return await $plural.read_one(request, store, ${name}_id)
 
 
 @router.patch("/{${name}_id}", responses={**$plural.not_found, **$plural.conflict})

@@ -54,14 +54,3 @@ def test_the_env_example_names_nothing_the_service_no_longer_reads(
     unread = sorted(set(names_in(ENV_EXAMPLE)) - read_by_the_service)
 
     assert unread == [], "remove these from .env.example"
-{% if cookiecutter.use_docker %}
-
-
-def test_the_kubernetes_config_sets_only_what_the_service_reads(
-    read_by_the_service: set[str],
-) -> None:
-    names = names_in(PROJECT_ROOT / "deploy" / "k8s" / "config.env")
-
-    assert names
-    assert sorted(set(names) - read_by_the_service) == []
-{% endif %}

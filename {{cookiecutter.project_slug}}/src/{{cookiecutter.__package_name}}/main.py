@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in RESOURCE_ROUTERS:
         app.include_router(
             router,
-            # Bodies read past this are a 413 (`middleware.body_limit` refuses larger
+            # Bodies read past this are a 413 (`middleware.request_body` refuses larger
             # declared ones before routing, with the service's error body).
             max_body_size=settings.max_request_body_bytes,
 {% if cookiecutter.use_redis %}

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated, Any
 
 import pytest
-from fastapi import Depends, FastAPI, HTTPException, status
+from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from httpx import ASGITransport, AsyncClient, Response
 from redis.asyncio import Redis
@@ -235,8 +235,9 @@ async def test_a_new_response_schema_is_a_new_cache_entry(
     before = Resource("items", Item, NamedItem)
     after = Resource("items", Item, DescribedItem)
 
-    old = [await before.read_one(store, item["id"], None) for _ in range(2)]
-    new = [await after.read_one(store, item["id"], None) for _ in range(2)]
+    request = Request({"type": "http", "method": "GET", "headers": []})
+    old = [await before.read_one(request, store, item["id"]) for _ in range(2)]
+    new = [await after.read_one(request, store, item["id"]) for _ in range(2)]
 
     assert [response.headers["x-cache"] for response in old + new] == ["miss", "hit"] * 2
     assert old[1].body == b'{"id":%d,"name":"Lamp"}' % item["id"]

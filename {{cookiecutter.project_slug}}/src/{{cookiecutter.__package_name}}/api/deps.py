@@ -7,7 +7,7 @@ dependency in the thread pool, which costs more than the work itself.
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Path, Query, Request
+from fastapi import Depends, Path, Query, Request
 
 from ..core.config import Settings
 from ..models.common import ID_MAX
@@ -36,8 +36,6 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 # A row's id in a path: a 422 outside the column's range, never a database error.
 Id = Annotated[int, Path(ge=1, le=ID_MAX)]
-# The ETag a client already holds; a match is a 304 without a body.
-IfNoneMatch = Annotated[str | None, Header(max_length=1024)]
 
 
 @dataclass(frozen=True)

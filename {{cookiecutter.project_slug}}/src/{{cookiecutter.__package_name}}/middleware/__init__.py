@@ -2,15 +2,15 @@
 
 Outermost first (a request passes them top to bottom, a response bottom to top):
 
-{% set n = namespace(step=6) %}
+{% set n = namespace(step=5) %}
 0. Starlette's own: a clean 500 for a crash (see `api.errors`).
 1. CorrelationIdMiddleware (asgi-correlation-id): the request id, from a sane
    `X-Request-ID` or new, on the response and on every log line of the request.
 2. SecurityHeadersMiddleware: the fixed headers of every response.
 3. ProbeMiddleware: answers `/health` (liveness) before anything else runs.
 4. MetricsMiddleware: Prometheus counts and latencies per route template.
-5. BodyLimitMiddleware: a 413 for a body declared over MAX_REQUEST_BODY_BYTES.
-6. BodyTimeoutMiddleware: a 408 for a body not whole within REQUEST_BODY_TIMEOUT_SECONDS.
+5. RequestBodyMiddleware: a 413 for a body declared over MAX_REQUEST_BODY_BYTES, a 408
+   for one not whole within REQUEST_BODY_TIMEOUT_SECONDS.
 {% if cookiecutter.use_cors %}
 {% set n.step = n.step + 1 %}
 {{ n.step }}. CORSMiddleware (Starlette): preflights answered, headers for allowed origins (if CORS_ORIGINS).
@@ -37,10 +37,9 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from ..core.config import Settings
 from ..core.logging import is_sane_request_id
-from .body_limit import BodyLimitMiddleware
-from .body_timeout import BodyTimeoutMiddleware
 from .metrics import MetricsMiddleware
 from .probes import ProbeMiddleware
+from .request_body import RequestBodyMiddleware
 from .security_headers import SecurityHeadersMiddleware
 
 
@@ -65,8 +64,11 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
             max_age=600,
         )
 {% endif %}
-    app.add_middleware(BodyTimeoutMiddleware, timeout=settings.request_body_timeout_seconds)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
+    app.add_middleware(
+        RequestBodyMiddleware,
+        max_bytes=settings.max_request_body_bytes,
+        timeout=settings.request_body_timeout_seconds,
+    )
     if settings.metrics_enabled:
         app.add_middleware(MetricsMiddleware)
     app.add_middleware(ProbeMiddleware)

@@ -9,7 +9,7 @@ counted: they would drown the traffic that matters.
 
 import time
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..api import PROBE_PATHS
@@ -24,11 +24,6 @@ LATENCY = Histogram(
     "Time to answer an HTTP request.",
     ["method", "route", "status"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-)
-IN_FLIGHT = Gauge(
-    "http_requests_in_flight",
-    "HTTP requests being answered.",
-    multiprocess_mode="livesum",
 )
 UNMATCHED = "<unmatched>"
 
@@ -57,11 +52,9 @@ class MetricsMiddleware:
                 status = message["status"]
             await send(message)
 
-        IN_FLIGHT.inc()
         try:
             await self.app(scope, receive, send_counted)
         finally:
-            IN_FLIGHT.dec()
             labels = (scope["method"], route_template(scope), str(status))
             REQUESTS.labels(*labels).inc()
             LATENCY.labels(*labels).observe(time.perf_counter() - started)

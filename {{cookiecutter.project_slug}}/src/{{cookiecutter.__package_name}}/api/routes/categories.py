@@ -3,7 +3,7 @@ number of queries however many there are (never one query per category)."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy import bindparam, func, select
 from sqlmodel import col
 
@@ -18,7 +18,7 @@ from ...models.categories import (
     name_key,
 )
 from ...models.items import Item
-from ..deps import PAGE_SIZE_MAX, Id, IfNoneMatch, PageDep, StoreDep
+from ..deps import PAGE_SIZE_MAX, Id, PageDep, StoreDep
 from ..resources import Resource
 from .items import items
 
@@ -66,9 +66,7 @@ async def create_category(store: StoreDep, data: CategoryCreate) -> CategoryRead
 
 
 @router.get("", response_model=list[CategorySummary], responses=categories.not_modified)
-async def list_categories(
-    store: StoreDep, page: PageDep, if_none_match: IfNoneMatch = None
-) -> Response:
+async def list_categories(request: Request, store: StoreDep, page: PageDep) -> Response:
     """Each category with the number of its items, counted in the same query."""
 
     async def load() -> list[CategorySummary]:
@@ -76,7 +74,7 @@ async def list_categories(
         return [CategorySummary.model_construct(**row) for row in rows]
 
     entry = f"summaries:{page.limit}:{page.offset}"
-    return await categories.cached(store, CategorySummary, entry, load, if_none_match)
+    return await categories.cached(request, store, CategorySummary, entry, load)
 
 
 @router.get(
@@ -85,10 +83,7 @@ async def list_categories(
     responses={**categories.not_found, **categories.not_modified},
 )
 async def read_category(
-    store: StoreDep,
-    category_id: Id,
-    items_limit: ItemsLimit = 20,
-    if_none_match: IfNoneMatch = None,
+    request: Request, store: StoreDep, category_id: Id, items_limit: ItemsLimit = 20
 ) -> Response:
     """The category and its first `items_limit` items (page through all of them at
     `/api/v1/items`), in two queries."""
@@ -105,9 +100,7 @@ async def read_category(
         )
 
     entry = f"{category_id}:items:{items_limit}"
-    return await categories.cached(
-        store, CategoryWithItems, entry, load, if_none_match, row=category_id
-    )
+    return await categories.cached(request, store, CategoryWithItems, entry, load, row=category_id)
 
 
 @router.patch("/{category_id}", responses={**categories.not_found, **categories.conflict})

@@ -1,10 +1,10 @@
 """`/api/v1/items`: the items' routes."""
 
-from fastapi import APIRouter, BackgroundTasks, Response, status
+from fastapi import APIRouter, BackgroundTasks, Request, Response, status
 
 from ...models.items import Item, ItemCreate, ItemRead, ItemUpdate
 from ...notifications import announce_item_created
-from ..deps import Id, IfNoneMatch, PageDep, StoreDep
+from ..deps import Id, PageDep, StoreDep
 from ..resources import Resource
 
 items = Resource("items", Item, ItemRead)
@@ -23,15 +23,15 @@ async def create_item(store: StoreDep, data: ItemCreate, background: BackgroundT
 
 
 @router.get("", response_model=list[ItemRead], responses=items.not_modified)
-async def list_items(store: StoreDep, page: PageDep, if_none_match: IfNoneMatch = None) -> Response:
-    return await items.read_page(store, page, if_none_match)
+async def list_items(request: Request, store: StoreDep, page: PageDep) -> Response:
+    return await items.read_page(request, store, page)
 
 
 @router.get(
     "/{item_id}", response_model=ItemRead, responses={**items.not_found, **items.not_modified}
 )
-async def read_item(store: StoreDep, item_id: Id, if_none_match: IfNoneMatch = None) -> Response:
-    return await items.read_one(store, item_id, if_none_match)
+async def read_item(request: Request, store: StoreDep, item_id: Id) -> Response:
+    return await items.read_one(request, store, item_id)
 
 
 @router.patch("/{item_id}", responses={**items.not_found, **items.conflict})

@@ -1,10 +1,12 @@
-"""Refuse request bodies that do not arrive whole in time, with a 408.
+"""The request body's bounds: a 413 for one declared too large, a 408 for one too slow.
 
-A client that sends its body a byte at a time holds a worker's request (and
-whatever the request holds) open for as long as it likes, unless the whole
-body has a deadline, counted from the request's start: a byte every few
-seconds is refused at the deadline all the same. (Its size is bounded too: see
-`body_limit`.)
+A `Content-Length` over MAX_REQUEST_BODY_BYTES is refused before anything reads
+the body, with the service's error body (a body sent without a length is counted
+as the route reads it, by FastAPI's own `max_body_size` on the API's routers: see
+`main.py`). A client that sends its body a byte at a time holds a worker's
+request, and whatever the request holds, open for as long as it likes unless the
+whole body has a deadline, counted from the request's start: a byte every few
+seconds is refused at REQUEST_BODY_TIMEOUT_SECONDS all the same.
 """
 
 import asyncio
@@ -14,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..core.error_body import send_error
 
+TOO_LARGE = "Content Too Large"
 # Methods that normally carry no body: their requests pass without any wrapping.
 BODILESS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 # Sent with a refusal of a body not read whole: the rest of it would follow on the
@@ -28,21 +31,33 @@ class BodyTooSlow(HTTPException):
         super().__init__(408, detail=f"The request body did not arrive within {timeout:g} s")
 
 
-def may_have_body(scope: Scope) -> bool:
-    return scope["method"] not in BODILESS or any(
-        name in (b"content-length", b"transfer-encoding") for name, _ in scope["headers"]
-    )
-
-
-class BodyTimeoutMiddleware:
-    def __init__(self, app: ASGIApp, *, timeout: float) -> None:
+class RequestBodyMiddleware:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, timeout: float) -> None:
         self.app = app
+        self.max_bytes = max_bytes
         self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not may_have_body(scope):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        declared: bytes | None = None
+        chunked = False
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                declared = value
+            elif name == b"transfer-encoding":
+                chunked = True
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            # The body stays unread: the connection cannot carry another request.
+            await send_error(send, 413, TOO_LARGE, CLOSE)
+            return
+        if declared is None and not chunked and scope["method"] in BODILESS:
+            await self.app(scope, receive, send)
+            return
+        await self.within_deadline(scope, receive, send)
+
+    async def within_deadline(self, scope: Scope, receive: Receive, send: Send) -> None:
         deadline = asyncio.get_running_loop().time() + self.timeout
         started = False
 
