@@ -60,16 +60,7 @@ SERVICE_REDIS_NO_LIMIT = App(
 REF_HELLO = App("ref FastAPI hello", "sqlite", "hello_app:app", probe="/hello")
 REF_HEALTH_ROUTE = App("ref service, /health as a route", "sqlite", "health_route:app")
 REF_AIOSQLITE = App("ref raw aiosqlite", "sqlite", "aiosqlite_app:app", "/api/v1/items/1")
-REF_ASYNCPG = App(
-    "ref raw asyncpg", "postgres", "asyncpg_app:app", "/api/v1/items/1", {"POOL_RESET": "none"}
-)
-REF_ASYNCPG_DEFAULT = App(
-    "ref raw asyncpg, pool's reset on",
-    "postgres",
-    "asyncpg_app:app",
-    "/api/v1/items/1",
-    {"POOL_RESET": "default"},
-)
+REF_ASYNCPG = App("ref raw asyncpg", "postgres", "asyncpg_app:app", "/api/v1/items/1")
 REF_SQLMODEL = App(
     "ref SQLModel docs' session route", "postgres", "sqlmodel_items:app", "/api/v1/items/1"
 )
@@ -100,7 +91,6 @@ APPS = [
     REF_HEALTH_ROUTE,
     REF_AIOSQLITE,
     REF_ASYNCPG,
-    REF_ASYNCPG_DEFAULT,
     REF_SQLMODEL,
 ]
 
@@ -163,7 +153,7 @@ STATEMENTS = {
     ITEM_UPDATE.label: ("items.update",),
 }
 # The references that run `queries`' SQL (on the database of their build).
-RAW_REFERENCES = [REF_ASYNCPG, REF_ASYNCPG_DEFAULT, REF_AIOSQLITE]
+RAW_REFERENCES = [REF_ASYNCPG, REF_AIOSQLITE]
 
 Measurement = tuple[App, Endpoint]
 
@@ -208,12 +198,6 @@ TARGETS = [
     *(
         Ratio(f"{name}, PostgreSQL vs raw asyncpg", (SERVICE_POSTGRES, e), (REF_ASYNCPG, e), 0.9)
         for name, e in READS
-    ),
-    Ratio(
-        "items by id, PostgreSQL vs raw asyncpg with the pool's reset",
-        (SERVICE_POSTGRES, ITEM),
-        (REF_ASYNCPG_DEFAULT, ITEM),
-        0.9,
     ),
     *(
         Ratio(f"{name}, SQLite vs raw aiosqlite", (SERVICE_SQLITE, e), (REF_AIOSQLITE, e), 0.9)
@@ -306,12 +290,6 @@ VARIANTS = [
         "liveness probe before routing (middleware/probes.py) vs /health as a route",
         library=(REF_HEALTH_ROUTE, HEALTH),
         home_made=(SERVICE_SQLITE, HEALTH),
-    ),
-    Variant(
-        "asyncpg pool without its reset query (reset=keep_session) vs its default reset",
-        library=(REF_ASYNCPG_DEFAULT, ITEM),
-        home_made=(REF_ASYNCPG, ITEM),
-        whole=(SERVICE_POSTGRES, ITEM),
     ),
     Variant(
         "Resource's statements on asyncpg's pool vs SQLModel docs' session route",

@@ -7,10 +7,6 @@ string with two places. Writes validate their body with the project's own
 `ItemCreate` and `ItemUpdate`, as the service does, and run one INSERT or UPDATE
 with RETURNING. So the service and this app differ only in what the service does
 around the query.
-
-`POOL_RESET` picks how the pool treats a connection it gets back: `default`, the
-pool as asyncpg's documentation shows it (its reset query on every release), or
-`none`, as the service configures it (`reset=` a function that does nothing).
 """
 
 import os
@@ -29,22 +25,14 @@ ItemCreate, ItemUpdate = models.ItemCreate, models.ItemUpdate
 
 DSN = os.environ["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
 POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", "10"))
-RESET = os.environ.get("POOL_RESET", "default")
 ITEM_COLUMNS = ("name", "description", "price", "category_id")
 Limit = Annotated[int, Query(ge=1, le=100)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
-async def keep_session(connection: asyncpg.Connection) -> None:
-    """Nothing to reset: no route leaves session state behind."""
-
-
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    options: dict[str, Any] = {"reset": keep_session} if RESET == "none" else {}
-    app.state.pool = await asyncpg.create_pool(
-        DSN, min_size=POOL_SIZE, max_size=POOL_SIZE, **options
-    )
+    app.state.pool = await asyncpg.create_pool(DSN, min_size=POOL_SIZE, max_size=POOL_SIZE)
     try:
         yield
     finally:

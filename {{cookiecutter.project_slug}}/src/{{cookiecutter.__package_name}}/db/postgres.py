@@ -89,15 +89,6 @@ class Database:
         await self.fetch_one(PING)
 
 
-async def keep_session(connection: asyncpg.Connection) -> None:
-    """What a connection needs before the next request may use it: nothing.
-
-    asyncpg's default resets the session with one more round trip per release
-    (advisory locks, LISTEN, SET, cursors). This service never leaves any of those
-    behind, and an open transaction is still rolled back by the pool itself.
-    """
-
-
 @asynccontextmanager
 async def open_database(settings: Settings) -> AsyncIterator[Database]:
     """The pool opens connections as requests need them, up to DATABASE_POOL_SIZE, so
@@ -110,7 +101,6 @@ async def open_database(settings: Settings) -> AsyncIterator[Database]:
         timeout=settings.database_connect_timeout,
         command_timeout=settings.database_statement_timeout,
         server_settings={"statement_timeout": f"{settings.database_statement_timeout:g}s"},
-        reset=keep_session,
     )
     await pool
     try:
