@@ -20,10 +20,10 @@ TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 
 Combination = dict[str, Any]
 
-# The options that decide which servers a project talks to, and so which services its tests
-# start, cut and kill. The heavy tier of a generated suite runs once per distinct value of
-# these; an option that brings a new server belongs here.
-SERVICE_SHAPE_OPTIONS = ("database", "use_redis", "use_celery")
+# The options that decide which servers a project talks to (and, for `auth`, who may talk
+# to it), and so what its tests start, cut and kill. The heavy tier of a generated suite
+# runs once per distinct value of these; an option that brings a new server belongs here.
+SERVICE_SHAPE_OPTIONS = ("database", "use_redis", "use_celery", "auth")
 
 
 class UsageError(ValueError):

@@ -81,6 +81,27 @@ OWNED_PATHS: tuple[Owned, ...] = (
         (f"{PACKAGE}/db/sqlite.py",),
     ),
     Owned(
+        "auth == 'oauth2'",
+        lambda answers: answers["auth"] == "oauth2",
+        (
+            f"{PACKAGE}/auth",
+            f"{PACKAGE}/models/users.py",
+            "migrations/versions/0002_users.py",
+            "tests/auth",
+        ),
+    ),
+    Owned(
+        "auth == 'oauth2' and use_redis",
+        lambda answers: answers["auth"] == "oauth2" and answers["use_redis"],
+        ("tests/auth/test_throttle_shared.py",),
+    ),
+    # Without the option, the place where authentication plugs in.
+    Owned(
+        "auth == 'none'",
+        lambda answers: answers["auth"] == "none",
+        (f"{PACKAGE}/api/access.py",),
+    ),
+    Owned(
         "use_docker",
         lambda answers: answers["use_docker"],
         ("Dockerfile", ".dockerignore", "compose.yaml", "deploy"),

@@ -16,6 +16,8 @@ import json
 import signal
 import socket
 import time
+import urllib.parse
+import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,6 +34,7 @@ FOREIGN_WORDS: dict[tuple[str, object], list[str]] = {
     ("use_cors", False): ["cors"],
     ("use_celery", False): ["celery"],
     ("use_docker", False): ["docker"],
+    ("auth", "none"): ["oauth2", "jwt", "pwdlib", "argon2", "superuser", "oidc", "refresh_token"],
 }
 
 
@@ -72,11 +75,7 @@ def test_unchosen_options_leave_no_trace(project: Project) -> None:
 
 def test_secrets_stay_out_of_git_and_the_example_holds_none(project: Project) -> None:
     ignored = (project.root / ".gitignore").read_text().splitlines()
-    example = dict(
-        line.split("=", 1)
-        for line in (project.root / ".env.example").read_text().splitlines()
-        if line and not line.startswith("#")
-    )
+    example = env_example(project)
     assert ".env" in ignored
     assert example["SECRET_KEY"] == "change-me"
     for name, value in example.items():
@@ -105,11 +104,12 @@ def test_production_server_serves_then_shuts_down_gracefully(project: Project) -
     lets that request finish, refuses new connections, closes the pools and exits 0."""
     project.tool("alembic", "upgrade", "head")
     body = json.dumps({"name": "in flight", "price": 1}).encode()
-    head = (
-        b"POST /api/v1/items HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-        b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body)
-    )
     with project.serving() as base_url:
+        head = (
+            b"POST /api/v1/items HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+            b"Connection: close\r\nContent-Length: %d\r\n%s\r\n"
+            % (len(body), credentials(project, base_url))
+        )
         health = http_get(f"{base_url}/health")
         ready = http_get(f"{base_url}/ready")
         items = http_get(f"{base_url}/api/v1/items")
@@ -136,6 +136,35 @@ def test_production_server_serves_then_shuts_down_gracefully(project: Project) -
     assert refused, "new connections were still accepted after SIGTERM"
     assert response.startswith(b"HTTP/1.1 201"), response[:200]
     assert "Pools closed" in project.server_output
+
+
+def env_example(project: Project) -> dict[str, str]:
+    lines = (project.root / ".env.example").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+def credentials(project: Project, base_url: str) -> bytes:
+    """The header a client of the running service sends: a token from the OAuth2 password
+    flow its OpenAPI declares, signed in as the development superuser `.env.example`
+    names; nothing if it declares no such flow."""
+    status, schema = http_get(f"{base_url}/openapi.json")
+    assert status == 200, schema
+    schemes = json.loads(schema).get("components", {}).get("securitySchemes", {})
+    flows = [scheme["flows"]["password"] for scheme in schemes.values() if "flows" in scheme]
+    if not flows:
+        return b""
+    example = env_example(project)
+    form = {
+        "grant_type": "password",
+        "username": example["FIRST_SUPERUSER"],
+        "password": example["FIRST_SUPERUSER_PASSWORD"],
+    }
+    request = urllib.request.Request(
+        base_url + flows[0]["tokenUrl"], data=urllib.parse.urlencode(form).encode()
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        token = json.loads(response.read())["access_token"]
+    return b"Authorization: Bearer %s\r\n" % token.encode()
 
 
 def raw_request(base_url: str, request: bytes) -> bytes:

@@ -74,6 +74,8 @@ def test_generated_resources_pass_lint_migrations_and_their_tests(fresh: Project
         assert result.returncode == 0, result.stdout + result.stderr
 
     written = set(snapshot(fresh.root)) - set(before)
+    # Numbered after the migrations the project came with.
+    first = 1 + sum(path.startswith("migrations/versions/") for path in before)
     assert written == {
         f"src/{fresh.package}/models/orders.py",
         f"src/{fresh.package}/models/order_lines.py",
@@ -81,8 +83,8 @@ def test_generated_resources_pass_lint_migrations_and_their_tests(fresh: Project
         f"src/{fresh.package}/api/routes/order_lines.py",
         "tests/api/routes/test_orders.py",
         "tests/api/routes/test_order_lines.py",
-        "migrations/versions/0002_add_orders.py",
-        "migrations/versions/0003_add_order_lines.py",
+        f"migrations/versions/{first:04d}_add_orders.py",
+        f"migrations/versions/{first + 1:04d}_add_order_lines.py",
     }
     assert_reads_as_hand_written(fresh)
     lint = make(fresh, "lint")

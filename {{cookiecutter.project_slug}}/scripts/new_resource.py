@@ -238,12 +238,22 @@ $plural = Resource("$plural", $Model, ${Model}Read)
 router = APIRouter(prefix=$plural.path, tags=["$plural"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=$plural.conflict)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=$plural.conflict,
+    dependencies=[$plural.can_write],
+)
 async def create_$name(store: StoreDep, data: ${Model}Create) -> ${Model}Read:
     return await $plural.create(store, data)
 
 
-@router.get("", response_model=list[${Model}Read], responses=$plural.not_modified)
+@router.get(
+    "",
+    response_model=list[${Model}Read],
+    responses=$plural.not_modified,
+    dependencies=[$plural.can_read],
+)
 async def list_$plural(request: Request, store: StoreDep, page: PageDep) -> Response:
     return await $plural.read_page(request, store, page)
 
@@ -252,12 +262,17 @@ async def list_$plural(request: Request, store: StoreDep, page: PageDep) -> Resp
     "/{${name}_id}",
     response_model=${Model}Read,
     responses={**$plural.not_found, **$plural.not_modified},
+    dependencies=[$plural.can_read],
 )
 async def read_$name(request: Request, store: StoreDep, ${name}_id: Id) -> Response:
     return await $plural.read_one(request, store, ${name}_id)
 
 
-@router.patch("/{${name}_id}", responses={**$plural.not_found, **$plural.conflict})
+@router.patch(
+    "/{${name}_id}",
+    responses={**$plural.not_found, **$plural.conflict},
+    dependencies=[$plural.can_write],
+)
 async def update_$name(store: StoreDep, ${name}_id: Id, data: ${Model}Update) -> ${Model}Read:
     return await $plural.update(store, ${name}_id, data)
 
@@ -266,6 +281,7 @@ async def update_$name(store: StoreDep, ${name}_id: Id, data: ${Model}Update) ->
     "/{${name}_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses={**$plural.not_found, **$plural.conflict},
+    dependencies=[$plural.can_write],
 )
 async def delete_$name(store: StoreDep, ${name}_id: Id) -> None:
     await $plural.delete(store, ${name}_id)

@@ -7,6 +7,7 @@ it: it is wiped.
 """
 
 import os
+import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -20,9 +21,13 @@ from alembic import command
 from alembic.config import Config
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from pydantic import SecretStr
 from sqlalchemy import delete
 from sqlmodel import SQLModel
 
+{% if cookiecutter.auth == "oauth2" %}
+from {{ cookiecutter.__package_name }}.auth.tokens import LocalTokens
+{% endif %}
 {% if cookiecutter.use_redis %}
 from {{ cookiecutter.__package_name }}.cache.responses import RedisCache
 {% endif %}
@@ -37,6 +42,13 @@ pytest_plugins = ["tests.jobs.fixtures"]
 {% endif %}
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# A value production accepts for every secret it refuses to start without.
+PRODUCTION_SECRETS: dict[str, Any] = {
+    "secret_key": SecretStr(secrets.token_hex(32)),
+{% if cookiecutter.auth == "oauth2" %}
+    "first_superuser_password": SecretStr(secrets.token_urlsafe(24)),
+{% endif %}
+}
 # Emptied after each test, children before parents.
 EMPTY_TABLES = [Statement(delete(table)) for table in reversed(SQLModel.metadata.sorted_tables)]
 
@@ -77,7 +89,27 @@ def settings(database_url: str) -> Settings:
 {% if cookiecutter.use_redis %}
         rate_limit_enabled=False,
 {% endif %}
+{% if cookiecutter.auth == "oauth2" %}
+        # The cheapest Argon2 hashes: the suite hashes a password in most auth tests.
+        password_hash_memory_kib=8,
+        password_hash_iterations=1,
+{% endif %}
     )
+
+
+{% if cookiecutter.auth == "oauth2" %}
+@pytest.fixture(scope="session")
+def credentials(settings: Settings) -> dict[str, str]:
+    """What the `client` fixtures send: a superuser's token, which holds every scope."""
+    token, _ = LocalTokens(settings).issue(0, [], superuser=True)
+    return {"Authorization": f"Bearer {token}"}
+{% else %}
+@pytest.fixture(scope="session")
+def credentials() -> dict[str, str]:
+    """What the `client` fixtures send: nothing, as `api/access.py` lets anyone in. Put
+    the credentials here that a check of your own there needs."""
+    return {}
+{% endif %}
 
 
 @pytest.fixture(scope="session")
@@ -93,10 +125,12 @@ def services(app: FastAPI) -> Services:
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
-    """A client of the app; what the test wrote is gone after it."""
+async def client(app: FastAPI, credentials: dict[str, str]) -> AsyncIterator[AsyncClient]:
+    """A client of the app, with `credentials`; what the test wrote is gone after it."""
     try:
-        async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
+        async with AsyncClient(
+            transport=ASGITransport(app=app), base_url="http://test", headers=credentials
+        ) as client:
             yield client
     finally:
         await forget_everything(services(app))
@@ -105,6 +139,10 @@ async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
 async def forget_everything(running: Services) -> None:
     for statement in EMPTY_TABLES:
         await running.store.database.fetch_all(statement)
+{% if cookiecutter.auth == "oauth2" %}
+    # Failed sign-ins this worker counted itself.
+    await running.auth.throttle.memory.reset()
+{% endif %}
 {% if cookiecutter.use_redis %}
     await forget_keys(running)
 
@@ -118,11 +156,22 @@ async def forget_keys(running: Services) -> None:
 {% endif %}
 
 
+def environment_of(settings: Settings) -> dict[str, str]:
+    """The variables that point a process a test starts at the test's own services."""
+    return {
+        "DATABASE_URL": settings.database_url,
+{% if cookiecutter.use_redis %}
+        "REDIS_URL": settings.redis_url,
+        "REDIS_KEY_PREFIX": settings.redis_key_prefix,
+{% endif %}
+    }
+
+
 ClientFactory = Callable[..., AbstractAsyncContextManager[AsyncClient]]
 
 
 @pytest.fixture
-def client_for(settings: Settings) -> ClientFactory:
+def client_for(settings: Settings, credentials: dict[str, str]) -> ClientFactory:
     """A client for an app built with other settings, e.g. `client_for(metrics_enabled=False)`.
 
     `extend` may add test-only routes to the app before it starts.
@@ -137,7 +186,9 @@ def client_for(settings: Settings) -> ClientFactory:
             extend(app)
         async with (
             app.router.lifespan_context(app),
-            AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client,
+            AsyncClient(
+                transport=ASGITransport(app=app), base_url="http://test", headers=credentials
+            ) as client,
         ):
             try:
                 yield client

@@ -10,14 +10,22 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import pytest
-{% if cookiecutter.use_redis %}
+{% if cookiecutter.use_redis or cookiecutter.auth == "oauth2" %}
 from fastapi import FastAPI
 {% endif %}
+{% if cookiecutter.auth == "oauth2" %}
+from httpx import ASGITransport, AsyncClient
+{% else %}
 from httpx import AsyncClient
+{% endif %}
 
 from {{ cookiecutter.__package_name }}.db import Database
 
+{% if cookiecutter.auth == "oauth2" %}
+from tests.conftest import ClientFactory, created, services
+{% else %}
 from tests.conftest import created{% if cookiecutter.use_redis %}, services{% endif +%}
+{% endif %}
 
 
 class ResourceContract:
@@ -177,8 +185,56 @@ class ResourceContract:
         assert response.headers["x-cache"] == "hit"
         assert run == []
 {% endif %}
+{% if cookiecutter.auth == "oauth2" %}
+
+    async def test_writes_need_the_resources_write_scope(
+        self, app: FastAPI, client: AsyncClient
+    ) -> None:
+        row = await self.create(client)
+        url = f"{self.path}/{row['id']}"
+        writes = [
+            ("POST", self.path, await self.valid(client)),
+            ("PATCH", url, await self.change(client)),
+            ("DELETE", url, None),
+        ]
+        plural = self.path.rsplit("/", 1)[1]
+        elsewhere = scoped(app, f"{plural}:read", "other_resource:write")
+
+        async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as other:
+            anonymous = [await other.request(*write[:2], json=write[2]) for write in writes]
+            refused = [
+                await other.request(*write[:2], json=write[2], headers=elsewhere)
+                for write in writes
+            ]
+            allowed = await other.delete(url, headers=scoped(app, f"{plural}:write"))
+
+        assert [response.status_code for response in anonymous] == [401] * 3
+        assert [response.status_code for response in refused] == [403] * 3
+        assert allowed.status_code == 204
+
+    async def test_protected_reads_need_the_resources_read_scope(
+        self, app: FastAPI, client_for: ClientFactory
+    ) -> None:
+        plural = self.path.rsplit("/", 1)[1]
+        async with client_for(auth_protected_reads=plural) as client:
+            row = await self.create(client)
+            urls = [f"{self.path}/{row['id']}", self.path]
+            anonymous = [await client.get(url, headers={"Authorization": ""}) for url in urls]
+            readers = [await client.get(url, headers=scoped(app, f"{plural}:read")) for url in urls]
+
+        assert [response.status_code for response in anonymous] == [401, 401]
+        assert [response.status_code for response in readers] == [200, 200]
+{% endif %}
 
 
+{% if cookiecutter.auth == "oauth2" %}
+def scoped(app: FastAPI, *scopes: str) -> dict[str, str]:
+    """The headers of a caller whose token holds `scopes`, and nothing else."""
+    token, _ = services(app).auth.tokens.issue(7, list(scopes), superuser=False)
+    return {"Authorization": f"Bearer {token}"}
+
+
+{% endif %}
 def shows(row: dict[str, Any], read: dict[str, Any]) -> bool:
     """Whether a read shows `row` as it is (a read may add what it embeds)."""
     return {name: read.get(name) for name in row} == row

@@ -57,5 +57,8 @@ async def live_server(app: FastAPI, settings: Settings) -> AsyncIterator[str]:
     suppress_health_check=list(HealthCheck),
     database=None,
 )
-def test_every_operation_keeps_its_contract(case: schemathesis.Case[Any], live_server: str) -> None:
-    case.call_and_validate(base_url=live_server)
+def test_every_operation_keeps_its_contract(
+    case: schemathesis.Case[Any], live_server: str, credentials: dict[str, str]
+) -> None:
+    """With the `client` fixtures' credentials, so that it reaches every protected route."""
+    case.call_and_validate(base_url=live_server, headers=credentials)

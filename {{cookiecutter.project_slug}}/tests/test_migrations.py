@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from alembic import command
 from sqlalchemy.engine import make_url
 
@@ -15,6 +16,7 @@ def test_migrations_match_the_models(database_url: str) -> None:
     command.check(alembic_config(database_url))
 
 
+@pytest.mark.heavy
 def test_an_unreachable_database_is_one_clear_line(database_url: str) -> None:
 {% if cookiecutter.database == "postgres" %}
     # The test database's server, without the database.

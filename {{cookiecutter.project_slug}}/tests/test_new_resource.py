@@ -36,6 +36,7 @@ def generate(*arguments: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.heavy
 def test_bad_input_is_refused_with_every_reason_and_nothing_is_written() -> None:
     before = tree()
 

@@ -1,15 +1,12 @@
 """Safe defaults: security headers, no docs or debug in production, no placeholder secrets."""
 
-import secrets
-
 import pytest
 from pydantic import SecretStr, ValidationError
 
 from {{ cookiecutter.__package_name }}.core.config import PLACEHOLDER, Settings
 
-from tests.conftest import ClientFactory
+from tests.conftest import PRODUCTION_SECRETS, ClientFactory
 
-REAL_SECRET = SecretStr(secrets.token_urlsafe(32))
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
@@ -57,7 +54,7 @@ async def test_docs_are_served_in_development(client_for: ClientFactory) -> None
 
 
 async def test_docs_are_off_in_production_unless_asked_for(client_for: ClientFactory) -> None:
-    production = {"environment": "production", "secret_key": REAL_SECRET}
+    production = {"environment": "production", **PRODUCTION_SECRETS}
     async with client_for(**production) as client:
         assert (await client.get("/openapi.json")).status_code == 404
         assert (await client.get("/docs")).status_code == 404
@@ -73,13 +70,18 @@ def test_production_refuses_a_weak_secret(settings: Settings, secret: str) -> No
         Settings(
             environment="production",
             database_url=settings.database_url,
-            secret_key=SecretStr(secret),
+            **{**PRODUCTION_SECRETS, "secret_key": SecretStr(secret)},
         )
 
 
 def test_production_refuses_debug_and_a_weak_secret_in_one_line(settings: Settings) -> None:
     with pytest.raises(ValidationError) as refused:
-        Settings(environment="production", database_url=settings.database_url, debug=True)
+        Settings(
+            environment="production",
+            database_url=settings.database_url,
+            debug=True,
+            **{**PRODUCTION_SECRETS, "secret_key": SecretStr(PLACEHOLDER)},
+        )
 
     [problem] = refused.value.errors()
     assert problem["msg"] == (
@@ -90,7 +92,7 @@ def test_production_refuses_debug_and_a_weak_secret_in_one_line(settings: Settin
 
 def test_production_starts_with_real_values(settings: Settings) -> None:
     production = Settings(
-        environment="production", database_url=settings.database_url, secret_key=REAL_SECRET
+        environment="production", database_url=settings.database_url, **PRODUCTION_SECRETS
     )
 
     assert production.docs_in_effect is False

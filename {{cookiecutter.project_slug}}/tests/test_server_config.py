@@ -12,9 +12,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from fastapi import FastAPI
 
 from {{ cookiecutter.__package_name }}.core.config import Settings
+
+from tests.conftest import PRODUCTION_SECRETS, environment_of
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG = PROJECT_ROOT / "gunicorn.conf.py"
@@ -100,13 +103,14 @@ def production_server(directory: Path, port: int) -> Iterator[None]:
         server.wait(timeout=60)
 
 
+@pytest.mark.heavy
 def test_the_server_listens_where_the_env_file_says_and_metrics_have_their_own_port(
     tmp_path: Path, settings: Settings
 ) -> None:
     port, metrics_port = free_port(), free_port()
+    services = "".join(f"{name}={value}\n" for name, value in environment_of(settings).items())
     (tmp_path / ".env").write_text(
-        f"HOST=127.0.0.1\nPORT={port}\nMETRICS_PORT={metrics_port}\n"
-        f"DATABASE_URL={settings.database_url}\n"
+        f"HOST=127.0.0.1\nPORT={port}\nMETRICS_PORT={metrics_port}\n{services}"
     )
 
     with production_server(tmp_path, port):
@@ -121,6 +125,7 @@ def test_the_server_listens_where_the_env_file_says_and_metrics_have_their_own_p
     assert 'http_requests_total{method="GET",route="<unmatched>",status="404"} 1.0' in metrics
 
 
+@pytest.mark.heavy
 def test_the_server_tuning_is_read_from_the_env_file_too(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("MAX_REQUESTS=0\nWORKER_TIMEOUT=15\n")
 
@@ -135,8 +140,20 @@ def test_the_server_tuning_is_read_from_the_env_file_too(tmp_path: Path) -> None
     assert printed["timeout"] == "15"
 
 
+@pytest.mark.heavy
 def test_a_refused_production_configuration_is_one_clear_line(tmp_path: Path) -> None:
-    result = gunicorn("--check-config", directory=tmp_path, ENVIRONMENT="production", DEBUG="true")
+    other_secrets = {
+        name.upper(): secret.get_secret_value()
+        for name, secret in PRODUCTION_SECRETS.items()
+        if name != "secret_key"
+    }
+    result = gunicorn(
+        "--check-config",
+        directory=tmp_path,
+        ENVIRONMENT="production",
+        DEBUG="true",
+        **other_secrets,
+    )
 
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
@@ -145,6 +162,7 @@ def test_a_refused_production_configuration_is_one_clear_line(tmp_path: Path) ->
     ]
 
 
+@pytest.mark.heavy
 def test_a_value_of_the_wrong_kind_is_one_clear_line_naming_the_setting(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("PORT=99999\n")
 
@@ -156,6 +174,7 @@ def test_a_value_of_the_wrong_kind_is_one_clear_line_naming_the_setting(tmp_path
     ]
 
 
+@pytest.mark.heavy
 def test_a_database_url_for_another_driver_is_refused_before_the_server_starts(
     tmp_path: Path, settings: Settings
 ) -> None:

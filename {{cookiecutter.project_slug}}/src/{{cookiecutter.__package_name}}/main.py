@@ -10,6 +10,10 @@ from fastapi import {% if cookiecutter.use_redis %}Depends, {% endif %}FastAPI
 
 from .api.errors import API_ERRORS, install_error_handlers
 from .api.routes import categories, health, items, metrics
+{% if cookiecutter.auth == "oauth2" %}
+from .auth import routes as auth
+from .auth.openapi import install_openapi
+{% endif %}
 {% if cookiecutter.use_redis %}
 from .cache.rate_limit import RATE_LIMITED, rate_limit
 {% endif %}
@@ -30,6 +34,9 @@ RESOURCE_ROUTERS = [
     categories.router,
 {% if cookiecutter.use_celery %}
     jobs.router,
+{% endif %}
+{% if cookiecutter.auth == "oauth2" %}
+    auth.router,
 {% endif %}
 ]
 
@@ -79,6 +86,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     if settings.metrics_enabled and settings.metrics_port is None:
         app.include_router(metrics.router)
+{% if cookiecutter.auth == "oauth2" %}
+    install_openapi(app, settings)
+{% endif %}
     return app
 
 

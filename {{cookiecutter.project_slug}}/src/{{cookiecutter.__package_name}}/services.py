@@ -9,6 +9,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
+{% if cookiecutter.auth == "oauth2" %}
+from .auth import Auth, open_auth
+{% endif %}
 {% if cookiecutter.use_redis %}
 from .cache import open_redis
 from .cache.rate_limit import RateLimiter
@@ -44,6 +47,9 @@ class Services:
 {% if cookiecutter.use_redis %}
     rate_limiter: RateLimiter | None
 {% endif %}
+{% if cookiecutter.auth == "oauth2" %}
+    auth: Auth
+{% endif %}
 
 
 @asynccontextmanager
@@ -61,11 +67,19 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
 {% if cookiecutter.use_celery %}
         checks["broker"] = ping_broker
 {% endif %}
+{% if cookiecutter.auth == "oauth2" and cookiecutter.use_redis %}
+        auth = await stack.enter_async_context(open_auth(settings, database, redis.counters))
+{% elif cookiecutter.auth == "oauth2" %}
+        auth = await stack.enter_async_context(open_auth(settings, database))
+{% endif %}
         yield Services(
             settings=settings,
             store=Store(database, cache, settings.http_cache_control),
             checks=checks,
 {% if cookiecutter.use_redis %}
             rate_limiter=redis.rate_limiter,
+{% endif %}
+{% if cookiecutter.auth == "oauth2" %}
+            auth=auth,
 {% endif %}
         )

@@ -12,8 +12,7 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated, Any
 
 import pytest
-from fastapi import Depends, FastAPI, HTTPException, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, FastAPI, Header, HTTPException, Request, status
 from httpx import ASGITransport, AsyncClient, Response
 from redis.asyncio import Redis
 from sqlmodel import SQLModel
@@ -245,23 +244,23 @@ async def test_a_new_response_schema_is_a_new_cache_entry(
     assert new[1].body == new[0].body
 
 
-# The one bearer credential the app below accepts.
+# The one key the app below accepts, besides whatever the service itself asks for.
 GRANTED = "known-to-this-test-only"
 
 
-async def authenticated(
-    credentials: Annotated[HTTPAuthorizationCredentials, Depends(HTTPBearer())],
-) -> None:
-    if not secrets.compare_digest(credentials.credentials, GRANTED):
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "Invalid token", {"WWW-Authenticate": "Bearer"}
-        )
+async def authenticated(x_api_key: Annotated[str | None, Header()] = None) -> None:
+    if x_api_key is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Not authenticated")
+    if not secrets.compare_digest(x_api_key, GRANTED):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Invalid key")
 
 
 @asynccontextmanager
-async def items_behind_a_token(settings: Settings) -> AsyncIterator[AsyncClient]:
-    """A client of an app whose items' routes are included with an authentication
-    dependency, as a service that adds authentication includes them."""
+async def items_behind_a_key(
+    settings: Settings, credentials: dict[str, str]
+) -> AsyncIterator[AsyncClient]:
+    """A client of an app whose items' routes are included with a dependency of the
+    owner's (an API key), as a service that adds a check of its own includes them."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -274,7 +273,9 @@ async def items_behind_a_token(settings: Settings) -> AsyncIterator[AsyncClient]
     app.include_router(items_router, dependencies=[Depends(authenticated)])
     async with (
         app.router.lifespan_context(app),
-        AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client,
+        AsyncClient(
+            transport=ASGITransport(app=app), base_url="http://test", headers=credentials
+        ) as client,
     ):
         try:
             yield client
@@ -283,25 +284,25 @@ async def items_behind_a_token(settings: Settings) -> AsyncIterator[AsyncClient]
 
 
 async def test_a_cached_read_is_refused_to_a_client_the_routes_dependencies_refuse(
-    settings: Settings,
+    settings: Settings, credentials: dict[str, str]
 ) -> None:
     """The cache answers inside the route, after its dependencies: a hit never skips them."""
-    authorised = {"Authorization": f"Bearer {GRANTED}"}
-    async with items_behind_a_token(settings) as client:
+    authorised = {"X-Api-Key": GRANTED}
+    async with items_behind_a_key(settings, credentials) as client:
         posted = await client.post(ITEMS, json={"name": "Lamp", "price": 9}, headers=authorised)
         assert posted.status_code == 201, posted.text
         item = posted.json()
         urls = [f"{ITEMS}/{item['id']}", ITEMS]
         filled = [await client.get(url, headers=authorised) for url in urls * 2]
         anonymous = [await client.get(url) for url in urls]
-        forged = [await client.get(url, headers={"Authorization": "Bearer guess"}) for url in urls]
+        forged = [await client.get(url, headers={"X-Api-Key": "guess"}) for url in urls]
         still = [await client.get(url, headers=authorised) for url in urls]
 
     assert [response.headers["x-cache"] for response in filled] == ["miss", "miss", "hit", "hit"]
     assert [(r.status_code, r.json()["detail"]) for r in anonymous] == [
         (401, "Not authenticated")
     ] * 2
-    assert [(r.status_code, r.json()["detail"]) for r in forged] == [(401, "Invalid token")] * 2
+    assert [(r.status_code, r.json()["detail"]) for r in forged] == [(401, "Invalid key")] * 2
     assert not any("x-cache" in r.headers for r in anonymous + forged)
     assert [(r.status_code, r.headers["x-cache"]) for r in still] == [(200, "hit")] * 2
 

@@ -7,6 +7,8 @@ import socket
 import time
 from collections.abc import AsyncIterator
 
+import pytest
+
 from {{ cookiecutter.__package_name }}.core.config import Settings
 from {{ cookiecutter.__package_name }}.main import create_app
 
@@ -77,6 +79,7 @@ def trickle(
     return received, answered
 
 
+@pytest.mark.heavy
 def test_a_body_trickling_in_a_byte_at_a_time_is_refused_at_the_deadline(
     settings: Settings,
 ) -> None:
@@ -99,12 +102,16 @@ def test_a_body_trickling_in_a_byte_at_a_time_is_refused_at_the_deadline(
     }
 
 
-def test_a_slow_body_whole_within_the_deadline_is_read(settings: Settings) -> None:
+@pytest.mark.heavy
+def test_a_slow_body_whole_within_the_deadline_is_read(
+    settings: Settings, credentials: dict[str, str]
+) -> None:
     app = create_app(settings.model_copy(update={"request_body_timeout_seconds": TIMEOUT * 2}))
     # Whole in about 0.5 s; invalid, so that the answer (a 422) writes nothing.
     body = b'{"name": "", "price": 1}'
+    sent = [f"{name}: {value}" for name, value in credentials.items()]
 
     with serving(app) as address:
-        received, _ = trickle(address, body, 0.02, "Connection: close")
+        received, _ = trickle(address, body, 0.02, "Connection: close", *sent)
 
     assert received.startswith(b"HTTP/1.1 422 "), received

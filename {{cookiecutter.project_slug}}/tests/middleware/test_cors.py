@@ -1,11 +1,9 @@
-import secrets
-
 import pytest
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 
 from {{ cookiecutter.__package_name }}.core.config import Settings
 
-from tests.conftest import ClientFactory
+from tests.conftest import PRODUCTION_SECRETS, ClientFactory
 
 ALLOWED = "https://app.example.com"
 PREFLIGHT = {
@@ -47,7 +45,7 @@ def test_origins_are_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_local_front_ends_are_allowed_in_development_only() -> None:
     development = Settings(environment="development")
-    production = Settings(environment="production", secret_key=SecretStr(secrets.token_hex(32)))
+    production = Settings(environment="production", **PRODUCTION_SECRETS)
 
     assert "http://localhost:5173" in development.cors_origin_list
     assert production.cors_origin_list == []

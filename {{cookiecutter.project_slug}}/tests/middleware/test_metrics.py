@@ -6,12 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from httpx import AsyncClient
 from prometheus_client import REGISTRY
 
+from {{ cookiecutter.__package_name }}.core.config import Settings
 from {{ cookiecutter.__package_name }}.middleware.metrics import UNMATCHED
 
-from tests.conftest import ClientFactory
+from tests.conftest import ClientFactory, environment_of
 
 ROUTE = {"method": "GET", "route": "/api/v1/items/{item_id}", "status": "404"}
 
@@ -98,7 +100,10 @@ from httpx import ASGITransport, AsyncClient
 from {{ cookiecutter.__package_name }}.main import app
 
 async def main() -> None:
-    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client:
+    async with (
+        app.router.lifespan_context(app),
+        AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client,
+    ):
         for _ in range(int(sys.argv[1])):
             await client.get("/from/a/worker")
         print((await client.get("/metrics")).text)
@@ -107,9 +112,14 @@ asyncio.run(main())
 """
 
 
-def test_every_worker_process_is_summed_at_metrics(tmp_path: Path) -> None:
+@pytest.mark.heavy
+def test_every_worker_process_is_summed_at_metrics(tmp_path: Path, settings: Settings) -> None:
     """Gunicorn's workers share PROMETHEUS_MULTIPROC_DIR; any of them answers the scrape."""
-    environment = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    environment = {
+        **os.environ,
+        **environment_of(settings),
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
+    }
 
     def worker(requests: int) -> str:
         result = subprocess.run(

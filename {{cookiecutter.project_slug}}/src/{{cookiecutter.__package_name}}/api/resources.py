@@ -19,11 +19,17 @@ from pydantic_core import to_json
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlmodel import SQLModel
 
+{% if cookiecutter.auth == "oauth2" %}
+from ..auth.access import readers, writers
+{% endif %}
 from ..caching import CacheKey
 from ..core.error_body import described
-from ..db import ConstraintViolated, Row, Statement
+from ..db import ConstraintViolated, Row, Statement, bound
 from ..services import Store
 from . import API_V1
+{% if cookiecutter.auth == "none" %}
+from .access import readers, writers
+{% endif %}
 from .conflicts import Conflicts
 from .deps import Page
 from .http_cache import conditional_json
@@ -67,6 +73,9 @@ class Resource(Generic[Read]):
         self.path = f"{API_V1}/{plural}"
         self.table: Table = table.__table__  # type: ignore[attr-defined]
         self.read = read
+        # What a route of the resource declares: who may read it, who may change it.
+        self.can_read = readers(plural)
+        self.can_write = writers(plural)
         self.label = self.table.name.replace("_", " ")
         self.derive = derive
         self.depends_on = tuple(depends_on)
@@ -204,12 +213,10 @@ class Resource(Generic[Read]):
         return self.derive(sent) if self.derive is not None and sent else sent
 
     def insert(self, columns: frozenset[str]) -> Statement:
-        values: dict[str, Any] = {name: bindparam(name) for name in sorted(columns)}
-        return Statement(insert(self.table).values(values).returning(*self.columns))
+        return Statement(insert(self.table).values(bound(columns)).returning(*self.columns))
 
     def update_of(self, columns: frozenset[str]) -> Statement:
-        values: dict[str, Any] = {name: bindparam(name) for name in sorted(columns)}
-        statement = update(self.table).where(self.key == bindparam(ROW)).values(values)
+        statement = update(self.table).where(self.key == bindparam(ROW)).values(bound(columns))
         return Statement(statement.returning(*self.columns))
 
     def statement(

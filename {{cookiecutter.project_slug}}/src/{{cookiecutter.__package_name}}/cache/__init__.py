@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from limits.aio.storage import RedisStorage
 from redis.asyncio import Redis
 
 from ..core.config import Settings
@@ -20,6 +21,8 @@ from .responses import RedisCache
 class RedisParts:
     redis: Redis
     cache: RedisCache
+    # Counters in Redis (`limits`): of the rate limit, and of whatever else counts clients.
+    counters: RedisStorage
     # None with RATE_LIMIT_ENABLED=false.
     rate_limiter: RateLimiter | None
 
@@ -36,9 +39,18 @@ async def open_redis(settings: Settings) -> AsyncIterator[RedisParts]:
         guard=guard,
         call_timeout=settings.redis_socket_timeout,
     )
-    limiter = RateLimiter(redis, settings, guard) if settings.rate_limit_enabled else None
+    counters = RedisStorage(
+        f"async+{settings.redis_url}",
+        implementation="redispy",
+        key_prefix=f"{settings.redis_key_prefix}counters",
+        # Errors as `limits.errors.StorageError`, whatever the client raised.
+        wrap_exceptions=True,
+        # A documented option that limits types as a scalar.
+        connection_pool=redis.connection_pool,  # type: ignore[arg-type]
+    )
+    limiter = RateLimiter(counters, settings, guard) if settings.rate_limit_enabled else None
     try:
-        yield RedisParts(redis, cache, limiter)
+        yield RedisParts(redis, cache, counters, limiter)
     finally:
         await cache.aclose()
         await redis.aclose(close_connection_pool=True)

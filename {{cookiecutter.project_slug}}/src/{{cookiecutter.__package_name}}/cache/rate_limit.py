@@ -18,10 +18,9 @@ import time
 
 from fastapi import HTTPException, Request, status
 from limits import RateLimitItemPerSecond
-from limits.aio.storage import RedisStorage
+from limits.aio.storage import Storage
 from limits.aio.strategies import FixedWindowRateLimiter
 from limits.errors import StorageError
-from redis.asyncio import Redis
 from starlette.types import Scope
 
 from ..core.config import Settings
@@ -55,15 +54,8 @@ def client_address(scope: Scope, trusted_hops: int) -> str:
 
 
 class RateLimiter:
-    def __init__(self, redis: Redis, settings: Settings, guard: FailOpen) -> None:
-        storage = RedisStorage(
-            f"async+{settings.redis_url}",
-            implementation="redispy",
-            key_prefix=f"{settings.redis_key_prefix}ratelimit",
-            # A documented option that limits types as a scalar.
-            connection_pool=redis.connection_pool,  # type: ignore[arg-type]
-        )
-        self.strategy = FixedWindowRateLimiter(storage)
+    def __init__(self, counters: Storage, settings: Settings, guard: FailOpen) -> None:
+        self.strategy = FixedWindowRateLimiter(counters)
         self.item = RateLimitItemPerSecond(
             settings.rate_limit_requests, settings.rate_limit_window_seconds
         )

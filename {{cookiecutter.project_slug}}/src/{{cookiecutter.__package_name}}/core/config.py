@@ -10,16 +10,33 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PLACEHOLDER = "change-me"
 # A secret shorter than this can be guessed; `openssl rand -hex 32` gives 64 characters.
 SECRET_KEY_MIN_LENGTH = 32
+{% if cookiecutter.auth == "oauth2" %}
+# A password shorter than this is refused, the first superuser's in production too.
+PASSWORD_MIN_LENGTH = 12
+# Signatures a provider's tokens may carry: asymmetric ones only (never `none`, and
+# never an HMAC, whose key would be the provider's public one).
+ASYMMETRIC_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
+{% endif %}
 {% if cookiecutter.use_cors %}
 # Development servers of the common front-end tool chains (React, Vite, Angular).
 LOCAL_FRONTEND_ORIGINS = [
     f"http://{host}:{port}" for host in ("localhost", "127.0.0.1") for port in (3000, 5173, 4200)
 ]
+{% endif %}
+{% if cookiecutter.use_cors or cookiecutter.auth == "oauth2" %}
 
 
 def comma_separated(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 {% endif %}
+
+
+def weak(secret: SecretStr) -> bool:
+    """Too short, or too few distinct characters, to be a random key."""
+    value = secret.get_secret_value()
+    return len(value) < SECRET_KEY_MIN_LENGTH or len(set(value)) < SECRET_KEY_MIN_LENGTH // 4
 
 
 class Settings(BaseSettings):
@@ -131,6 +148,59 @@ class Settings(BaseSettings):
         return self.celery_time_limit_seconds + 90
 
 {% endif %}
+{% if cookiecutter.auth == "oauth2" %}
+    # Signing in (see `auth/`): access tokens signed with SECRET_KEY, short-lived; refresh
+    # tokens opaque, stored as hashes only, and replaced at every use.
+    access_token_minutes: int = Field(default=15, ge=1, le=1440)
+    # The key SECRET_KEY replaced, while tokens it signed may still be valid: they are
+    # accepted, new ones are signed with SECRET_KEY. Unset once ACCESS_TOKEN_MINUTES passed.
+    previous_secret_key: SecretStr | None = None
+    refresh_token_days: int = Field(default=30, ge=1)
+    # The first superuser, created at start unless a user has this email. Development
+    # signs in with these defaults; production refuses the placeholder or a weak password.
+    first_superuser: str = "admin@example.com"
+    first_superuser_password: SecretStr = SecretStr(PLACEHOLDER)
+    # Reads of these resources need `<plural>:read` (comma-separated plurals, or `*` for
+    # all); reads of the others are public. Every write needs `<plural>:write`.
+    auth_protected_reads: str = ""
+    # Failed sign-ins allowed per account, and per client address, in a window; then 429.
+    login_attempts_per_account: int = Field(default=5, ge=1)
+    login_attempts_per_address: int = Field(default=20, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+    # Argon2's cost per password hash (OWASP's minimum by default), run off the event loop.
+    password_hash_memory_kib: int = Field(default=19_456, ge=8)
+    password_hash_iterations: int = Field(default=2, ge=1)
+    # An OpenID Connect provider whose access tokens are accepted beside the service's
+    # own: both set, or neither. Its keys are fetched from its discovery document.
+    oidc_issuer_url: str | None = None
+    oidc_audience: str | None = None
+    oidc_algorithms: str = "RS256,PS256,ES256"
+    # A token signed with a key the service does not know fetches the provider's keys
+    # again, at most this often.
+    oidc_refetch_seconds: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def refuse_half_an_identity_provider(self) -> Self:
+        if (self.oidc_issuer_url is None) != (self.oidc_audience is None):
+            raise ValueError("OIDC_ISSUER_URL and OIDC_AUDIENCE are set together, or neither")
+        unsafe = set(self.oidc_algorithm_list) - ASYMMETRIC_ALGORITHMS
+        if unsafe:
+            allowed = ", ".join(sorted(ASYMMETRIC_ALGORITHMS))
+            raise ValueError(
+                f"OIDC_ALGORITHMS may only name asymmetric algorithms ({allowed}), not "
+                f"{', '.join(sorted(unsafe))}"
+            )
+        return self
+
+    @property
+    def oidc_algorithm_list(self) -> list[str]:
+        return comma_separated(self.oidc_algorithms)
+
+    def reads_are_protected(self, plural: str) -> bool:
+        protected = comma_separated(self.auth_protected_reads)
+        return "*" in protected or plural in protected
+
+{% endif %}
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # JSON lines for log collectors, or readable lines; unset: JSON in production only.
     log_format: Literal["json", "console"] | None = None
@@ -204,14 +274,25 @@ class Settings(BaseSettings):
         problems = []
         if self.debug:
             problems.append("DEBUG must be false")
-        secret = self.secret_key.get_secret_value()
-        if len(secret) < SECRET_KEY_MIN_LENGTH or len(set(secret)) < SECRET_KEY_MIN_LENGTH // 4:
+        if weak(self.secret_key):
             problems.append(
                 f"SECRET_KEY must be at least {SECRET_KEY_MIN_LENGTH} random characters "
                 "(openssl rand -hex 32)"
             )
         if PLACEHOLDER in self.database_url:
             problems.append(f"DATABASE_URL still holds the placeholder {PLACEHOLDER!r}")
+{% if cookiecutter.auth == "oauth2" %}
+        if self.previous_secret_key is not None and weak(self.previous_secret_key):
+            problems.append(
+                f"PREVIOUS_SECRET_KEY must be at least {SECRET_KEY_MIN_LENGTH} random characters"
+            )
+        password = self.first_superuser_password.get_secret_value()
+        if PLACEHOLDER in password or len(password) < PASSWORD_MIN_LENGTH or len(set(password)) < 6:
+            problems.append(
+                f"FIRST_SUPERUSER_PASSWORD must be at least {PASSWORD_MIN_LENGTH} characters, "
+                "not the placeholder nor a repetition"
+            )
+{% endif %}
         if problems:
             raise ValueError("Refusing to start in production: " + "; ".join(problems) + ".")
         return self

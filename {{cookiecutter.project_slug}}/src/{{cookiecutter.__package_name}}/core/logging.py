@@ -2,7 +2,7 @@
 
 Every record carries the id of the request it was logged in (`request_id`, set
 by asgi-correlation-id's middleware), so one request's lines can be found
-together. The server's loggers (uvicorn, gunicorn) write through the same
+together{% if cookiecutter.auth == "oauth2" %}, and whom its token speaks for (`subject`; never the token){% endif %}. The server's loggers (uvicorn, gunicorn) write through the same
 handler, so a process writes one format; uvicorn's access line is on in
 development (ACCESS_LOG), with its fields as JSON keys.
 """
@@ -11,10 +11,18 @@ import json
 import logging
 import re
 import sys
+{% if cookiecutter.auth == "oauth2" %}
+from contextvars import ContextVar
+{% endif %}
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
 from asgi_correlation_id import CorrelationIdFilter
+{% if cookiecutter.auth == "oauth2" %}
+
+# Whom the current request's token speaks for, set by `auth.access`.
+subject_var: ContextVar[str | None] = ContextVar("subject", default=None)
+{% endif %}
 
 # Loggers of the server and libraries that should write through our handler.
 ADOPTED_LOGGERS = (
@@ -65,6 +73,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
             "request_id": getattr(record, "correlation_id", None),
+{% if cookiecutter.auth == "oauth2" %}
+            "subject": subject_var.get(),
+{% endif %}
             **access_fields(record),
         }
         if record.exc_info:
@@ -73,7 +84,8 @@ class JsonFormatter(logging.Formatter):
 
 
 class ConsoleFormatter(logging.Formatter):
-    """`time level logger [request id] message`, the id only for lines logged in a request."""
+    """`time level logger [request id] message`, the id only for lines logged in a request{% if cookiecutter.auth == "oauth2" %}
+    (with the subject of its token, if any){% endif %}."""
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)-7s %(name)s%(context)s %(message)s")
@@ -81,6 +93,10 @@ class ConsoleFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         request_id = getattr(record, "correlation_id", None)
         record.context = f" [{request_id}]" if request_id else ""
+{% if cookiecutter.auth == "oauth2" %}
+        if request_id and (subject := subject_var.get()):
+            record.context = f" [{request_id} {subject}]"
+{% endif %}
         return super().format(record)
 
 

@@ -6,7 +6,7 @@ foreign key constraint raises `ConstraintViolated`, an outage `DatabaseUnavailab
 
 from .errors import ConstraintViolated, DatabaseUnavailable
 from .{{ cookiecutter.database }} import Database, open_database
-from .statement import Row, Statement
+from .statement import Row, Statement, bound
 
 __all__ = [
     "ConstraintViolated",
@@ -14,5 +14,6 @@ __all__ = [
     "DatabaseUnavailable",
     "Row",
     "Statement",
+    "bound",
     "open_database",
 ]

@@ -8,10 +8,11 @@ pass through the column types' own converters where the dialect has any (a drive
 that keeps dates as text, say).
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -21,6 +22,11 @@ Convert = Callable[[Any], Any]
 Row = Mapping[str, Any]
 # A parameter the caller must pass.
 REQUIRED = object()
+
+
+def bound(columns: Iterable[str]) -> dict[str, Any]:
+    """Each column set from the parameter of its own name, for an INSERT's or UPDATE's `values`."""
+    return {name: bindparam(name) for name in sorted(columns)}
 
 
 def given_value(bind: BindParameter[Any]) -> Any:

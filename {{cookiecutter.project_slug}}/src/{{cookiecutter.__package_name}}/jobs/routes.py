@@ -10,6 +10,9 @@ from starlette.concurrency import run_in_threadpool
 from ..api import API_V1
 from ..api.deps import Id, StoreDep
 from ..api.routes.categories import categories
+{% if cookiecutter.auth == "oauth2" %}
+from ..auth.access import in_production
+{% endif %}
 from ..core.error_body import described
 from .app import RESULTS_DOWN, celery_app
 from .enqueue import QUEUE_UNAVAILABLE, enqueue
@@ -44,6 +47,7 @@ class TaskStatus(BaseModel):
         **categories.not_found,
         **described(status.HTTP_503_SERVICE_UNAVAILABLE, QUEUE_UNAVAILABLE),
     },
+    dependencies=[categories.can_read],
 )
 async def summarise(store: StoreDep, category_id: Id) -> TaskAccepted:
     """Queue a count of the category's items and their average price.
@@ -72,6 +76,10 @@ def _status(task_id: str) -> TaskStatus:
     "/tasks/{task_id}",
     tags=["tasks"],
     responses=described(status.HTTP_503_SERVICE_UNAVAILABLE, RESULTS_UNAVAILABLE),
+{% if cookiecutter.auth == "oauth2" %}
+    # Anyone may poll a task in development; in production, holders of `tasks:read`.
+    dependencies=[in_production("tasks:read")],
+{% endif %}
 )
 async def read_task(task_id: TaskId) -> TaskStatus:
     """The state of a task, and its result once it succeeded.

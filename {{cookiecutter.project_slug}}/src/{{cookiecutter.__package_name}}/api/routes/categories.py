@@ -59,13 +59,23 @@ ITEMS_OF_CATEGORY = Statement(
 ItemsLimit = Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=categories.conflict)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=categories.conflict,
+    dependencies=[categories.can_write],
+)
 async def create_category(store: StoreDep, data: CategoryCreate) -> CategoryRead:
     """Names are unique whatever their case."""
     return await categories.create(store, data)
 
 
-@router.get("", response_model=list[CategorySummary], responses=categories.not_modified)
+@router.get(
+    "",
+    response_model=list[CategorySummary],
+    responses=categories.not_modified,
+    dependencies=[categories.can_read],
+)
 async def list_categories(request: Request, store: StoreDep, page: PageDep) -> Response:
     """Each category with the number of its items, counted in the same query."""
 
@@ -81,6 +91,7 @@ async def list_categories(request: Request, store: StoreDep, page: PageDep) -> R
     "/{category_id}",
     response_model=CategoryWithItems,
     responses={**categories.not_found, **categories.not_modified},
+    dependencies=[categories.can_read],
 )
 async def read_category(
     request: Request, store: StoreDep, category_id: Id, items_limit: ItemsLimit = 20
@@ -103,7 +114,11 @@ async def read_category(
     return await categories.cached(request, store, CategoryWithItems, entry, load, row=category_id)
 
 
-@router.patch("/{category_id}", responses={**categories.not_found, **categories.conflict})
+@router.patch(
+    "/{category_id}",
+    responses={**categories.not_found, **categories.conflict},
+    dependencies=[categories.can_write],
+)
 async def update_category(store: StoreDep, category_id: Id, data: CategoryUpdate) -> CategoryRead:
     return await categories.update(store, category_id, data)
 
@@ -112,6 +127,7 @@ async def update_category(store: StoreDep, category_id: Id, data: CategoryUpdate
     "/{category_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses={**categories.not_found, **categories.conflict},
+    dependencies=[categories.can_write],
 )
 async def delete_category(store: StoreDep, category_id: Id) -> None:
     """Refused while items belong to the category: move or delete them first."""

@@ -5,11 +5,21 @@ import os
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
+{% if cookiecutter.auth == "oauth2" %}
+
+from ...auth.access import in_production
+{% endif %}
 
 router = APIRouter(tags=["observability"])
 
 
+{% if cookiecutter.auth == "oauth2" %}
+# Scrapers read it freely in development; in production they present `metrics:read`
+# (or read METRICS_PORT, off the application port).
+@router.get("/metrics", include_in_schema=False, dependencies=[in_production("metrics:read")])
+{% else %}
 @router.get("/metrics", include_in_schema=False)
+{% endif %}
 def metrics() -> Response:
     """Samples of this process, or of every worker when PROMETHEUS_MULTIPROC_DIR is set.
 
