@@ -221,6 +221,8 @@ class Run:
                 # As an orchestrator's first readiness probe would: it opens a database
                 # connection, so the memory read after the load includes what that takes.
                 servers.expect_ready(server)
+                if self.projects[app.build].answers.get("auth") == "oauth2":
+                    server.credentials = servers.sign_in(server, *plan.SUPERUSER)
             self.running[app.name] = server
             self.workers_seen[app.name].update(servers.worker_pids(server))
         say("checking the references' answers and SQL")
@@ -251,7 +253,7 @@ class Run:
         cpu_before = [servers.cpu_seconds(pid) for pid in before]
         result = run_wrk(
             server.base_url,
-            endpoint,
+            dataclasses.replace(endpoint, headers={**endpoint.headers, **server.credentials}),
             seconds=seconds,
             connections=plan.CONNECTIONS,
             cpu=self.load_cpu,

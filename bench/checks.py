@@ -22,13 +22,14 @@ from bench.servers import Server
 Unlike = set[tuple[str, str]]
 
 
-def send(base_url: str, endpoint: Endpoint) -> tuple[int, bytes, dict[str, str]]:
+def send(server: Server, endpoint: Endpoint) -> tuple[int, bytes, dict[str, str]]:
     """The endpoint's sample request, as wrk sends it; returns status, body and headers."""
-    host, port = base_url.removeprefix("http://").split(":")
+    host, port = server.base_url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=10)
     try:
         body = endpoint.body.encode() if endpoint.body is not None else None
-        connection.request(endpoint.method, endpoint.sample, body=body, headers=endpoint.headers)
+        headers = {**endpoint.headers, **server.credentials}
+        connection.request(endpoint.method, endpoint.sample, body=body, headers=headers)
         response = connection.getresponse()
         return response.status, response.read(), {k.lower(): v for k, v in response.getheaders()}
     finally:
@@ -71,7 +72,7 @@ def check_answers(
         endpoint = service[1]
         answers = []
         for app, _ in (service, reference):
-            answers.append(send(running[app.name].base_url, endpoint))
+            answers.append(send(running[app.name], endpoint))
             cleanup((app, endpoint))
         (status, body, _), (ref_status, ref_body, _) = answers
         if status != ref_status:
@@ -132,6 +133,6 @@ def served_from_cache(server: Server) -> bool:
     """A repeated read answered from Redis: the service says so with `X-Cache: hit`."""
     header = ""
     for _ in range(2):
-        _, _, headers = send(server.base_url, plan.ITEM_REPEATED)
+        _, _, headers = send(server, plan.ITEM_REPEATED)
         header = headers.get("x-cache", "")
     return header.lower() == "hit"

@@ -7,7 +7,12 @@ generator (`RESOURCE`, the generated README's example) before it is installed:
 - `sqlite_no_gzip`: its twin without GZip, for what GZip costs a client it cannot help;
 - `postgres`: PostgreSQL without Redis, so that reads measure the database path;
 - `postgres_redis`: PostgreSQL with Redis, for the cache hit. Its reads go through
-  the cache, so random ids over it would measure a cache filling up, not PostgreSQL.
+  the cache, so random ids over it would measure a cache filling up, not PostgreSQL;
+- `postgres_no_auth`: `postgres` with `auth=none`, for what authentication costs a
+  protected write and a protected read.
+
+Every build but the last has the default `auth=oauth2`: each request to it carries a
+superuser's token, from its own password flow, as its clients' requests would.
 
 A variant is one of those builds started with a setting that switches one layer off
 (`METRICS_ENABLED=false`, `RATE_LIMIT_ENABLED=false`): set against the same build with
@@ -45,12 +50,17 @@ BUILDS: dict[str, dict[str, Any]] = {
     "sqlite_no_gzip": {"database": "sqlite", "use_redis": False, "use_gzip": False},
     "postgres": {"database": "postgres", "use_redis": False, "use_gzip": True},
     "postgres_redis": {"database": "postgres", "use_redis": True, "use_gzip": True},
+    "postgres_no_auth": {"database": "postgres", "use_redis": False, "auth": "none"},
 }
 
 SERVICE_SQLITE = App("service sqlite", "sqlite")
 SERVICE_NO_METRICS = App("service sqlite, metrics off", "sqlite", env={"METRICS_ENABLED": "false"})
 SERVICE_NO_GZIP = App("service sqlite, no-gzip build", "sqlite_no_gzip")
 SERVICE_POSTGRES = App("service postgres", "postgres")
+SERVICE_POSTGRES_PROTECTED = App(
+    "service postgres, items' reads protected", "postgres", env={"AUTH_PROTECTED_READS": "items"}
+)
+SERVICE_POSTGRES_NO_AUTH = App("service postgres, auth=none", "postgres_no_auth")
 SERVICE_REDIS = App("service postgres+redis", "postgres_redis")
 SERVICE_REDIS_NO_LIMIT = App(
     "service postgres+redis, rate limit off",
@@ -71,20 +81,32 @@ REF_SQLMODEL = App(
 # limits each client to 100 requests a minute, and wrk is one client, so the limit is
 # raised out of reach: the limiter still does its work on every request, it just never
 # answers 429.
+# The superuser every `auth=oauth2` build creates at start, and signs in as.
+SUPERUSER = ("bench@example.com", secrets.token_urlsafe(24))
 SERVICE_ENV = {
     "ENVIRONMENT": "production",
     "SECRET_KEY": secrets.token_hex(32),
+    "FIRST_SUPERUSER": SUPERUSER[0],
+    "FIRST_SUPERUSER_PASSWORD": SUPERUSER[1],
+    # One token for the whole run.
+    "ACCESS_TOKEN_MINUTES": "1440",
     "CORS_ORIGINS": "https://app.example.com",
     "RATE_LIMIT_REQUESTS": "1000000000",
 }
 # Printed in the report instead of the secret.
-SERVICE_ENV_SHOWN = {**SERVICE_ENV, "SECRET_KEY": "<64 random hex digits>"}
+SERVICE_ENV_SHOWN = {
+    **SERVICE_ENV,
+    "SECRET_KEY": "<64 random hex digits>",
+    "FIRST_SUPERUSER_PASSWORD": "<32 random characters>",
+}
 
 APPS = [
     SERVICE_SQLITE,
     SERVICE_NO_METRICS,
     SERVICE_NO_GZIP,
     SERVICE_POSTGRES,
+    SERVICE_POSTGRES_PROTECTED,
+    SERVICE_POSTGRES_NO_AUTH,
     SERVICE_REDIS,
     SERVICE_REDIS_NO_LIMIT,
     REF_HELLO,
@@ -214,6 +236,19 @@ TARGETS = [
         (SERVICE_POSTGRES, ITEM_UPDATE),
         (REF_ASYNCPG, ITEM_UPDATE),
         0.8,
+    ),
+    # At most 10 % more CPU than the same route without authentication.
+    Ratio(
+        "protected write (POST items), auth vs auth=none",
+        (SERVICE_POSTGRES, ITEM_CREATE),
+        (SERVICE_POSTGRES_NO_AUTH, ITEM_CREATE),
+        1 / 1.1,
+    ),
+    Ratio(
+        "protected read (items by id), auth vs auth=none",
+        (SERVICE_POSTGRES_PROTECTED, ITEM),
+        (SERVICE_POSTGRES_NO_AUTH, ITEM),
+        1 / 1.1,
     ),
     Ratio(
         "cache hit, rate limit on, vs FastAPI hello",

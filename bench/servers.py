@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
 import shutil
 import subprocess
 import time
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +57,8 @@ class Server:
     process: subprocess.Popen[bytes]
     base_url: str
     log: Path
+    # What every request to it carries: a bearer token, where the app asks for one.
+    credentials: dict[str, str] = field(default_factory=dict)
 
     @property
     def pid(self) -> int:
@@ -155,6 +159,31 @@ def expect_ready(server: Server) -> None:
     status = get_status(server.base_url, "/ready", timeout=10.0)
     if status != 200:
         raise ServerError(f"{server.app.name} answered /ready with {status}:\n{tail(server.log)}")
+
+
+def sign_in(server: Server, email: str, password: str) -> dict[str, str]:
+    """A token from the service's password flow, as a client of an `auth=oauth2` build gets it."""
+    host, port = server.base_url.removeprefix("http://").split(":")
+    form = urllib.parse.urlencode(
+        {"grant_type": "password", "username": email, "password": password}
+    )
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        connection.request(
+            "POST",
+            "/api/v1/auth/token",
+            body=form,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        response = connection.getresponse()
+        answer = response.read()
+    finally:
+        connection.close()
+    if response.status != 200:
+        raise ServerError(
+            f"{server.app.name} refused the sign-in ({response.status}): {answer[:300]!r}"
+        )
+    return {"Authorization": f"Bearer {json.loads(answer)['access_token']}"}
 
 
 def stop(server: Server) -> None:

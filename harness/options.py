@@ -26,6 +26,15 @@ Combination = dict[str, Any]
 SERVICE_SHAPE_OPTIONS = ("database", "use_redis", "use_celery", "auth")
 
 
+# Options that add one middleware layer, with the tests of it, and change nothing else
+# (tests/test_template_code.py holds them to the files of LAYER_FILES). A combination
+# that differs from its shape's representative only in these runs the tests of the
+# middleware stack and the settings, LAYER_TESTS, since only their outcome can differ.
+LAYER_OPTIONS = ("use_gzip", "use_cors")
+LAYER_FILES = (".env.example", "README.md", "src/*/core/config.py", "src/*/middleware/*")
+LAYER_TESTS = ("tests/middleware", "tests/test_env_example.py", "tests/test_security.py")
+
+
 class UsageError(ValueError):
     """An `OPTION=VALUE` that names no option or no choice of it."""
 
@@ -102,6 +111,12 @@ def switches_on(combination: Combination) -> int:
 
 def runs_heavy_tier(combination: Combination) -> bool:
     return combination in heavy_tier_combinations()
+
+
+def suite_tier(combination: Combination) -> str:
+    """How much of its own suite a combination runs: `full` (both tiers) in its shape's
+    representative, `layers` (LAYER_TESTS, fast tier) in the others."""
+    return "full" if runs_heavy_tier(combination) else "layers"
 
 
 def run_order(combination: Combination) -> tuple[Any, ...]:

@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import re
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -18,7 +19,7 @@ from typing import Any
 from cookiecutter.main import cookiecutter
 
 from harness import services
-from harness.options import TEMPLATE_ROOT, needs_redis
+from harness.options import LAYER_TESTS, TEMPLATE_ROOT, needs_redis
 from harness.process import (
     CommandFailed,
     clean_environment,
@@ -46,6 +47,8 @@ __all__ = [
 PRODUCTION_COMMAND = ["gunicorn", "-c", "gunicorn.conf.py"]
 # Every generated project records its answers here, so it can be linked to the template later.
 ANSWERS_FILE = ".cookiecutter.json"
+# What a generated project's examples hold where a real secret goes.
+PLACEHOLDER = "change-me"
 # `${{ ... }}` is a GitHub Actions expression, not Jinja.
 LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|\{#|cookiecutter", re.IGNORECASE)
 
@@ -198,6 +201,20 @@ class Project:
         if self.claimed_redis_database is not None:
             services.release_redis_database(self.claimed_redis_database)
             self.claimed_redis_database = None
+
+    def env_example(self) -> dict[str, str]:
+        """The settings `.env.example` sets, by name."""
+        lines = (self.root / ".env.example").read_text().splitlines()
+        return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+    def production_secrets(self) -> dict[str, str]:
+        """A real value for each setting `.env.example` leaves as the placeholder, as an
+        operator sets them before production (which refuses the placeholder)."""
+        return {
+            name: secrets.token_urlsafe(32)
+            for name, value in self.env_example().items()
+            if value == PLACEHOLDER
+        }
 
     def text_files(self) -> Iterator[Path]:
         """The project's own text, without the answers file, which names every option."""
@@ -358,21 +375,33 @@ def mypy(project: Project, verdicts: Verdicts) -> None:
         verdicts.record(digest, "mypy")
 
 
-def own_suite(project: Project, verdicts: Verdicts, *, heavy: bool) -> None:
-    """The project's own pytest suite, with its heavy tier only when `heavy`.
+def own_suite(project: Project, verdicts: Verdicts, *, tier: str) -> None:
+    """The project's own pytest suite: all of it (`full`), or the fast tier of the layer
+    tests (`layers`, harness.options.LAYER_TESTS).
 
     Shared like mypy's verdict: combinations that differ only in files the suite never
-    reads (`SUITE_BLIND_TO`) cannot differ in its outcome, and a full pass is a pass of
-    the fast tier too.
+    reads (`SUITE_BLIND_TO`) cannot differ in its outcome, and a full pass covers the
+    layer tests too.
     """
     digest = inputs_digest(project.root, suite_inputs(project.root))
-    if heavy:
-        check, enough, tier = "suite-full", ["suite-full"], []
+    if tier == "full":
+        check, enough, selection = "suite-full", ["suite-full"], []
     else:
-        check, enough, tier = "suite-fast", ["suite-full", "suite-fast"], ["-m", "not heavy"]
+        present = [path for path in LAYER_TESTS if (project.root / path).exists()]
+        check, enough = "suite-layers", ["suite-full", "suite-layers"]
+        selection = ["-m", "not heavy", *present]
     if verdicts.passed(digest, *enough):
         return
-    result = project.tool("pytest", "-q", "-p", "no:cacheprovider", *tier)
+    result = project.tool("pytest", "-q", "-p", "no:cacheprovider", *selection)
     if " passed" not in result.stdout:
         raise CommandFailed(f"the suite passed no test:\n{result.stdout[-4000:]}")
     verdicts.record(digest, check)
+
+
+def booted(project: Project, verdicts: Verdicts) -> bool:
+    """Whether a project with the same files the server reads already booted this run."""
+    return verdicts.passed(inputs_digest(project.root, suite_inputs(project.root)), "boot")
+
+
+def record_boot(project: Project, verdicts: Verdicts) -> None:
+    verdicts.record(inputs_digest(project.root, suite_inputs(project.root)), "boot")

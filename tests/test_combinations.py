@@ -21,8 +21,18 @@ import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
 
-from harness.options import needs_redis, runs_heavy_tier
-from harness.project import LEFTOVER, Project, Verdicts, http_get, mypy, own_suite
+from harness.options import needs_redis, suite_tier
+from harness.project import (
+    LEFTOVER,
+    PLACEHOLDER,
+    Project,
+    Verdicts,
+    booted,
+    http_get,
+    mypy,
+    own_suite,
+    record_boot,
+)
 
 # Words whose presence betrays an unchosen option leaking into the project. The key is an
 # option, or a fact derived from the answers (`needs_redis`: the cache or Celery).
@@ -75,9 +85,9 @@ def test_unchosen_options_leave_no_trace(project: Project) -> None:
 
 def test_secrets_stay_out_of_git_and_the_example_holds_none(project: Project) -> None:
     ignored = (project.root / ".gitignore").read_text().splitlines()
-    example = env_example(project)
+    example = project.env_example()
     assert ".env" in ignored
-    assert example["SECRET_KEY"] == "change-me"
+    assert example["SECRET_KEY"] == PLACEHOLDER
     for name, value in example.items():
         if "URL" in name:
             # Local development services, never a real password.
@@ -94,14 +104,21 @@ def test_mypy_strict_passes(project: Project, verdicts: Verdicts) -> None:
 
 
 def test_own_test_suite_passes(project: Project, verdicts: Verdicts) -> None:
-    """The heavy tier tests the servers behind the code more than the code, so one
-    combination per service shape runs it; a project's owner runs both with `make test`."""
-    own_suite(project, verdicts, heavy=runs_heavy_tier(project.answers))
+    """All of it once per service shape; the tests of the middleware layers elsewhere (see
+    harness.options.LAYER_OPTIONS). A project's owner runs all of it with `make test`."""
+    own_suite(project, verdicts, tier=suite_tier(project.answers))
 
 
-def test_production_server_serves_then_shuts_down_gracefully(project: Project) -> None:
+def test_production_server_serves_then_shuts_down_gracefully(
+    project: Project, verdicts: Verdicts
+) -> None:
     """One boot of the production command: it answers, then SIGTERM with a request in flight
-    lets that request finish, refuses new connections, closes the pools and exits 0."""
+    lets that request finish, refuses new connections, closes the pools and exits 0.
+
+    Once per set of files the server reads: twins that differ only in deployment files share it.
+    """
+    if booted(project, verdicts):
+        return
     project.tool("alembic", "upgrade", "head")
     body = json.dumps({"name": "in flight", "price": 1}).encode()
     with project.serving() as base_url:
@@ -136,11 +153,7 @@ def test_production_server_serves_then_shuts_down_gracefully(project: Project) -
     assert refused, "new connections were still accepted after SIGTERM"
     assert response.startswith(b"HTTP/1.1 201"), response[:200]
     assert "Pools closed" in project.server_output
-
-
-def env_example(project: Project) -> dict[str, str]:
-    lines = (project.root / ".env.example").read_text().splitlines()
-    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+    record_boot(project, verdicts)
 
 
 def credentials(project: Project, base_url: str) -> bytes:
@@ -153,7 +166,7 @@ def credentials(project: Project, base_url: str) -> bytes:
     flows = [scheme["flows"]["password"] for scheme in schemes.values() if "flows" in scheme]
     if not flows:
         return b""
-    example = env_example(project)
+    example = project.env_example()
     form = {
         "grant_type": "password",
         "username": example["FIRST_SUPERUSER"],

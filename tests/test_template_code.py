@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from fnmatch import fnmatch
 
-from harness.options import TEMPLATE_ROOT
+from harness.options import LAYER_FILES, LAYER_OPTIONS, LAYER_TESTS, TEMPLATE_ROOT
 from harness.project import SUITE_BLIND_TO
+from tests.test_hooks import load_hook
 
 # Explicit paths: ruff would otherwise read the Jinja-templated pyproject.toml of the project folder.
 TEMPLATE_CODE = ["hooks", "harness", "tests", "bench", "local_extensions.py"]
@@ -45,3 +47,27 @@ def test_generated_tests_name_no_file_their_shared_verdict_ignores() -> None:
         for match in mention.finditer(path.read_text())
     ]
     assert not found, "\n".join(found)
+
+
+def test_layer_options_touch_only_the_layer_files_and_own_only_layer_tests() -> None:
+    """What lets a combination that differs from its shape's representative only in
+    LAYER_OPTIONS run only LAYER_TESTS (harness.options): nothing else depends on them."""
+    project = TEMPLATE_ROOT / "{{cookiecutter.project_slug}}"
+    mention = re.compile(r"cookiecutter\.(" + "|".join(LAYER_OPTIONS) + r")\b")
+    mentioning = [
+        path.relative_to(project).as_posix()
+        for path in sorted(project.rglob("*"))
+        if path.is_file() and mention.search(path.read_text(errors="replace"))
+    ]
+    outside = [path for path in mentioning if not any(fnmatch(path, f) for f in LAYER_FILES)]
+    owned = [
+        path
+        for row in load_hook("post_gen_project").OWNED_PATHS
+        if any(option in row.condition for option in LAYER_OPTIONS)
+        for path in row.paths
+    ]
+    foreign = [path for path in owned if not any(path.startswith(t) for t in LAYER_TESTS)]
+
+    assert mentioning, "no file mentions a layer option: the check looks in the wrong place"
+    assert not outside, f"a layer option changes files outside LAYER_FILES: {outside}"
+    assert not foreign, f"a layer option owns files outside LAYER_TESTS: {foreign}"

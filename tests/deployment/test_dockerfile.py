@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 import shutil
 from pathlib import Path
 
@@ -156,7 +155,7 @@ def test_image_contents_serve_health_and_ready_with_the_dockerfile_command(
         name=project.name,
         env={
             **image.env,
-            "SECRET_KEY": secrets.token_hex(32),
+            **project.production_secrets(),
             **project.env,
             "UV_PYTHON": image.env["UV_PYTHON"],
         },

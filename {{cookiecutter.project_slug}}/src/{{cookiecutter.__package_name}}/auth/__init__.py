@@ -9,10 +9,9 @@ scope, a read needs `<plural>:read` when AUTH_PROTECTED_READS names the resource
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import httpx
 from limits.aio.storage import Storage
 from starlette.concurrency import run_in_threadpool
 
@@ -39,26 +38,19 @@ class Auth:
 async def open_auth(
     settings: Settings, database: Database, *shared: Storage
 ) -> AsyncIterator[Auth]:
-    """`shared`: where sign-in failures are counted for every worker (Redis), if anywhere."""
+    """`shared`: where sign-in failures are counted for every worker, if anywhere."""
     passwords = Passwords(settings)
     users = Users(database, passwords, settings)
     tokens = LocalTokens(settings)
-    async with AsyncExitStack() as stack:
-        provider = None
-        if settings.oidc_issuer_url is not None and settings.oidc_audience is not None:
-            http = await stack.enter_async_context(httpx.AsyncClient())
-            provider = IdentityProvider(
-                settings.oidc_issuer_url, settings.oidc_audience, settings, http
-            )
-        await ensure_first_superuser(users, settings)
-        # The stand-in hash that unknown addresses are checked against, made before the
-        # first sign-in needs it (which would otherwise take twice as long).
-        warming = asyncio.create_task(run_in_threadpool(lambda: passwords.stand_in))
-        stack.callback(warming.cancel)
-        yield Auth(
-            Authenticator(tokens, provider),
-            tokens,
-            passwords,
-            users,
-            LoginThrottle(settings, *shared),
-        )
+    provider = None
+    if settings.oidc_issuer_url is not None and settings.oidc_audience is not None:
+        provider = IdentityProvider(settings.oidc_issuer_url, settings.oidc_audience, settings)
+    await ensure_first_superuser(users, settings)
+    # The stand-in hash that unknown addresses are checked against, made before the
+    # first sign-in needs it (which would otherwise take twice as long).
+    warming = asyncio.create_task(run_in_threadpool(lambda: passwords.stand_in))
+    try:
+        throttle = LoginThrottle(settings, *shared)
+        yield Auth(Authenticator(tokens, provider), tokens, passwords, users, throttle)
+    finally:
+        warming.cancel()

@@ -1,9 +1,9 @@
 """Failed sign-ins, counted per account and per client address: a 429 past the limit.
 
-Counted by `limits`, in the storages given first (Redis, where the service has it,
-so that every worker and replica counts the same), else in this worker's memory:
-should the shared storage be unreachable, each worker still counts on its own,
-never no limit at all. A success clears the account's count.
+Counted by `limits`, in the storage every worker and replica shares, where the
+service has one (so they all count the same), else in this worker's memory: should
+the shared storage be unreachable, each worker still counts on its own, never no
+limit at all. A success clears the account's count.
 """
 
 import math
