@@ -136,3 +136,19 @@ def test_compose_refuses_to_start_without_a_database_password(project: Project) 
     assert result.returncode != 0
     assert "set POSTGRES_PASSWORD in .env" in result.stderr
     assert COMPOSE_ENV["POSTGRES_PASSWORD"]
+
+
+def test_redis_has_a_memory_limit_and_evicts_only_what_expires(
+    project: Project, services: dict[str, Any]
+) -> None:
+    """No client can make the cache grow without bound, and eviction never takes a queued
+    task (the broker's keys have no time to live)."""
+    if not needs_redis(project.answers):
+        assert "redis" not in services
+        return
+    command = services["redis"]["command"]
+    options = dict(zip(command[1::2], command[2::2], strict=True))
+
+    assert command[0] == "redis-server"
+    assert options["--maxmemory"].endswith(("mb", "gb"))
+    assert options["--maxmemory-policy"].startswith("volatile-")

@@ -119,6 +119,36 @@ def test_settings_come_from_the_config_map_and_a_required_secret(
         ]
 
 
+def test_only_the_ingress_and_the_scraper_reach_the_api_pods(
+    project: Project, objects: list[dict[str, Any]]
+) -> None:
+    """A client that reached a pod around the ingress would write its own X-Forwarded-For,
+    which FORWARDED_ALLOW_IPS trusts from the pod network."""
+    [policy] = find(objects, "NetworkPolicy")
+    pod_labels = api(project, objects)["spec"]["template"]["metadata"]["labels"]
+    selected = policy["spec"]["podSelector"]["matchLabels"]
+    allowed = [
+        (
+            [peer["namespaceSelector"]["matchLabels"] for peer in rule["from"]],
+            [port["port"] for port in rule["ports"]],
+        )
+        for rule in policy["spec"]["ingress"]
+    ]
+    config = dict(
+        line.split("=", 1)
+        for line in (project.root / "deploy" / "k8s" / "config.env").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+
+    assert policy["spec"]["policyTypes"] == ["Ingress"]
+    assert selected.items() <= pod_labels.items()
+    assert allowed == [
+        ([{"kubernetes.io/metadata.name": "ingress-nginx"}], ["http"]),
+        ([{"kubernetes.io/metadata.name": "monitoring"}], [int(config["METRICS_PORT"])]),
+    ]
+    assert "*" not in config["FORWARDED_ALLOW_IPS"]
+
+
 def test_api_workers_follow_the_cpu_limit(project: Project, objects: list[dict[str, Any]]) -> None:
     server = containers(api(project, objects))["api"]
     env = {item["name"]: item["value"] for item in server["env"]}

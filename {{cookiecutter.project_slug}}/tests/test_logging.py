@@ -2,6 +2,7 @@
 
 import json
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import Context
@@ -105,3 +106,28 @@ def test_lines_outside_a_request_have_no_empty_request_id() -> None:
     assert "[]" not in line
     assert entry["request_id"] is None
     assert "client" not in entry
+
+
+def test_a_newline_in_a_path_cannot_forge_a_console_line() -> None:
+    """`GET /x%0a2026-01-01 ... INFO` would otherwise print a line of its own."""
+    forged = "/x\n2026-01-01 00:00:00,000 INFO    auth admin signed in\r"
+    record = outside_a_request(ACCESS_FORMAT, "10.0.0.7:52100", "GET", forged, "1.1", 404)
+    record.name = "uvicorn.access"
+
+    line = ConsoleFormatter().format(record)
+
+    assert "\n" not in line
+    assert "\r" not in line
+    assert "/x\\n2026-01-01" in line
+
+
+def test_a_traceback_keeps_its_lines_on_the_console() -> None:
+    try:
+        raise ValueError("broken")
+    except ValueError:
+        record = logging.LogRecord("svc", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+
+    lines = ConsoleFormatter().format(record).splitlines()
+
+    assert lines[0].endswith("failed")
+    assert lines[-1] == "ValueError: broken"

@@ -1,6 +1,7 @@
 """Safe defaults: security headers, no docs or debug in production, no placeholder secrets."""
 
 import pytest
+from httpx import AsyncClient
 from pydantic import SecretStr, ValidationError
 
 from {{ cookiecutter.__package_name }}.core.config import PLACEHOLDER, Settings
@@ -98,3 +99,14 @@ def test_production_starts_with_real_values(settings: Settings) -> None:
     assert production.docs_in_effect is False
     assert production.debug is False
     assert production.log_format_in_effect == "json"
+
+
+async def test_a_trailing_slash_is_a_404_never_a_redirect_to_the_clients_host(
+    client: AsyncClient,
+) -> None:
+    """A redirect's absolute URL would name whatever `Host` the client sent."""
+    for path in ("/api/v1/items/", "/api/v1/categories/", "/ready/"):
+        response = await client.get(path, headers={"Host": "evil.example"})
+
+        assert response.status_code == 404, path
+        assert "location" not in response.headers

@@ -80,12 +80,15 @@ def answers(url: str) -> bool:
 
 
 @contextmanager
-def production_server(directory: Path, port: int) -> Iterator[None]:
-    """The production server started from `directory`, once it answers on `port`."""
+def production_server(
+    directory: Path, port: int, command: tuple[str, ...] = ("gunicorn", "-c", str(CONFIG))
+) -> Iterator[None]:
+    """The production server (or `python -m <command>`) started from `directory`, once it
+    answers on `port`."""
     log = directory / "server.log"
     with log.open("w") as output:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(CONFIG)],
+            [sys.executable, "-m", *command],
             cwd=directory,
             env=server_environment(WEB_CONCURRENCY="1"),
             stdout=output,
@@ -123,6 +126,21 @@ def test_the_server_listens_where_the_env_file_says_and_metrics_have_their_own_p
     # Counted by the worker, served by the master, which sums every worker's samples.
     # (Scrapes are not counted.)
     assert 'http_requests_total{method="GET",route="<unmatched>",status="404"} 1.0' in metrics
+
+
+@pytest.mark.heavy
+def test_the_development_server_listens_where_the_env_file_says(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """`make run` is `python -m <package>`: PORT in `.env` moves it, as it moves production."""
+    port = free_port()
+    services = "".join(f"{name}={value}\n" for name, value in environment_of(settings).items())
+    (tmp_path / ".env").write_text(f"PORT={port}\n{services}")
+
+    with production_server(tmp_path, port, ("{{ cookiecutter.__package_name }}",)):
+        status, _ = get(f"http://127.0.0.1:{port}/ready")
+
+    assert status == 200
 
 
 @pytest.mark.heavy

@@ -5,6 +5,7 @@ declares (authentication among them): a hit skips the database, never a check.
 """
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -31,17 +32,24 @@ class CacheKey:
     collections: tuple[str, ...] = ()
 
 
+class CacheUnavailable(Exception):
+    """The cache cannot be told of a write now: made anyway, the write could leave it
+    answering with what the write replaced. The write must not happen."""
+
+
 class Cache(Protocol):
     async def read_through(self, key: CacheKey, load: Load) -> tuple[bytes | None, Source]:
         """The stored body, or the loaded one (stored unless it is None)."""
 
-    async def changed(self, resource: str, row: int | None = None) -> None:
-        """After a committed write to `resource`: to `row` of it, or a new row."""
+    def changing(self, resource: str, row: int | None = None) -> AbstractAsyncContextManager[None]:
+        """Around a write to `resource` (to `row` of it, or a new row): nothing read
+        meanwhile is kept, and nothing kept before is served after. Raises
+        `CacheUnavailable` on entering when that cannot be made sure of."""
 
 
 class NoCache:
     async def read_through(self, key: CacheKey, load: Load) -> tuple[bytes | None, Source]:
         return await load(), None
 
-    async def changed(self, resource: str, row: int | None = None) -> None:
-        return None
+    def changing(self, resource: str, row: int | None = None) -> AbstractAsyncContextManager[None]:
+        return nullcontext()

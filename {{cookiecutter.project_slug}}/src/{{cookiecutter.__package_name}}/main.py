@@ -66,6 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json" if docs else None,
         docs_url="/docs" if docs else None,
         redoc_url=None,
+        # A path with a trailing slash it does not have is a 404, not a redirect: the
+        # redirect's absolute URL would carry whatever `Host` the client sent.
+        redirect_slashes=False,
     )
     install_error_handlers(app, settings)
     install_middleware(app, settings)

@@ -5,7 +5,7 @@ The lifespan (`main.create_app`) enters `open_services` and keeps the result on
 connects at import time: pools belong to the process that serves.
 """
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
@@ -22,9 +22,7 @@ from .db import Database, open_database
 {% if cookiecutter.use_celery %}
 from .jobs.enqueue import ping_broker
 {% endif %}
-
-# A readiness check: returns when its service answers, raises when it does not.
-Check = Callable[[], Awaitable[object]]
+from .readiness import Check, Readiness
 
 
 @dataclass(frozen=True)
@@ -41,9 +39,9 @@ class Store:
 class Services:
     settings: Settings
     store: Store
-    # By name, for `/ready`; the service cannot serve without `database`, only
-    # more slowly or with less without the others.
-    checks: Mapping[str, Check]
+    # For `/ready`: the service cannot serve without `database`, only more slowly or with
+    # less without the others.
+    readiness: Readiness
 {% if cookiecutter.use_redis %}
     rate_limiter: RateLimiter | None
 {% endif %}
@@ -75,7 +73,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         yield Services(
             settings=settings,
             store=Store(database, cache, settings.http_cache_control),
-            checks=checks,
+            readiness=Readiness(checks),
 {% if cookiecutter.use_redis %}
             rate_limiter=redis.rate_limiter,
 {% endif %}

@@ -319,3 +319,23 @@ async def test_a_redis_that_forgot_its_scripts_still_serves_hits(
     responses = [await client.get(url) for _ in range(2)]
 
     assert [(r.status_code, r.headers["x-cache"]) for r in responses] == [(200, "hit")] * 2
+
+
+async def test_the_pages_kept_of_a_resource_are_capped_until_it_changes(
+    client_for: ClientFactory, prefix: str, redis: Redis
+) -> None:
+    """Every `limit` and `offset` is a page: a client asking for all of them cannot fill Redis."""
+    async with client_for(redis_key_prefix=prefix, cache_max_pages=3) as client:
+        await new_item(client)
+        offsets = [{"offset": offset} for offset in range(6)]
+        for params in offsets:
+            await client.get(ITEMS, params=params)
+        again = [await client.get(ITEMS, params=params) for params in offsets]
+        kept = [key async for key in redis.scan_iter(f"{prefix}e:items:*")]
+        await new_item(client)
+        beyond = offsets[4]
+        after_a_write = [await client.get(ITEMS, params=beyond) for _ in range(2)]
+
+    assert [response.headers["x-cache"] for response in again] == ["hit"] * 3 + ["miss"] * 3
+    assert len(kept) == 3
+    assert [response.headers["x-cache"] for response in after_a_write] == ["miss", "hit"]

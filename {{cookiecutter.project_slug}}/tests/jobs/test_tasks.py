@@ -19,6 +19,7 @@ from {{ cookiecutter.__package_name }}.jobs.tasks import summarise_category
 
 from tests.api.routes.test_categories import new_category
 from tests.api.routes.test_items import new_item
+from tests.conftest import ClientFactory
 from tests.jobs.fixtures import through
 from tests.tcp_proxy import TcpProxy
 
@@ -189,18 +190,25 @@ def result_store_down(backend_proxy: TcpProxy) -> Iterator[None]:
 
 
 async def enqueued_during(
-    outage: list[TcpProxy], client: AsyncClient, category_id: int
+    outage: list[TcpProxy], client: AsyncClient, category_id: int, *, silent: bool = False
 ) -> tuple[Response, float]:
-    """POST a summary while `outage` is down: the response and the seconds it took."""
+    """POST a summary while `outage` is down (or `silent`: connections accepted, nothing
+    ever answered): the response and the seconds it took."""
     for proxy in outage:
-        proxy.stop()
+        if silent:
+            proxy.blackhole()
+        else:
+            proxy.stop()
     try:
         started = time.monotonic()
         response = await client.post(summary_url(category_id))
         elapsed = time.monotonic() - started
     finally:
         for proxy in outage:
-            proxy.start()
+            if silent:
+                proxy.heal()
+            else:
+                proxy.start()
     return response, elapsed
 
 
@@ -243,9 +251,34 @@ async def test_enqueueing_during_an_outage_is_a_clear_503_then_recovers(
 
 
 @pytest.mark.heavy
+@pytest.mark.parametrize("outage", [["broker"], ["broker", "result store"]], ids=["broker", "both"])
+async def test_a_broker_that_never_answers_is_a_503_within_the_publish_timeout(
+    outage: list[str],
+    broker_proxy: TcpProxy,
+    backend_proxy: TcpProxy,
+    client: AsyncClient,
+    category_with_items: int,
+    settings: Settings,
+) -> None:
+    """Connections accepted, nothing answered: no request may wait for the network to give up."""
+    proxies = {"broker": broker_proxy, "result store": backend_proxy}
+
+    response, elapsed = await enqueued_during(
+        [proxies[name] for name in outage], client, category_with_items, silent=True
+    )
+
+    assert response.status_code == 503
+    assert elapsed < settings.celery_publish_timeout_seconds + 1
+    await assert_enqueueing_works_again(client, category_with_items)
+
+
+@pytest.mark.heavy
 @pytest.mark.usefixtures("broker_down")
-async def test_readiness_names_the_broker_when_it_is_unreachable(client: AsyncClient) -> None:
-    response = await client.get("/ready")
+async def test_readiness_names_the_broker_when_it_is_unreachable(
+    client_for: ClientFactory,
+) -> None:
+    async with client_for() as client:
+        response = await client.get("/ready")
 
     assert response.json()["status"] == "degraded"
     assert response.json()["checks"]["broker"] == "failing"

@@ -25,6 +25,21 @@ async def test_large_json_is_compressed_for_clients_that_accept_gzip(client: Asy
     assert len(response.json()) == 30
 
 
+async def test_a_gzipped_body_and_its_plain_form_share_only_a_weak_etag(
+    client: AsyncClient,
+) -> None:
+    """Other bytes, same content: one validator for both is only right if it is weak."""
+    await fill(client, 30)
+
+    gzipped = await client.get(ITEMS, params={"limit": 30}, headers={"Accept-Encoding": "gzip"})
+    plain = await client.get(ITEMS, params={"limit": 30}, headers={"Accept-Encoding": "identity"})
+
+    assert gzipped.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in plain.headers
+    assert gzipped.headers["etag"] == plain.headers["etag"]
+    assert gzipped.headers["etag"].startswith('W/"')
+
+
 async def test_large_json_is_not_compressed_for_other_clients(client: AsyncClient) -> None:
     await fill(client, 30)
 

@@ -1,8 +1,10 @@
-"""HTTP caching for reads: a strong ETag, Cache-Control, and 304s.
+"""HTTP caching for reads: an ETag, Cache-Control, and 304s.
 
-The ETag is a hash of the exact body bytes, so it changes exactly when the
-representation does; a client that sends it back in `If-None-Match` gets a 304
-with no body instead of the same JSON again.
+The ETag is a hash of the JSON body, so it changes exactly when the content
+does; a client that sends it back in `If-None-Match` gets a 304 with no body
+instead of the same JSON again. It is weak (`W/"..."`): the same content sent
+gzipped is other bytes, and a strong validator would have to differ with them
+(RFC 9110 §8.8.3), while `If-None-Match` compares weakly anyway.
 """
 
 from hashlib import blake2b
@@ -13,11 +15,13 @@ from ..caching import Source
 
 
 def etag_of(body: bytes) -> str:
-    return f'"{blake2b(body, digest_size=16).hexdigest()}"'
+    return f'W/"{blake2b(body, digest_size=16).hexdigest()}"'
 
 
 def matches(if_none_match: str, etag: str) -> bool:
-    return if_none_match.strip() == "*" or etag in (
+    """RFC 9110's weak comparison: the opaque tags are equal, with or without `W/`."""
+    opaque = etag.removeprefix("W/")
+    return if_none_match.strip() == "*" or opaque in (
         tag.strip().removeprefix("W/") for tag in if_none_match.split(",")
     )
 

@@ -8,7 +8,8 @@ second validation: the database has already constrained every value.
 """
 
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from functools import cache
 from hashlib import blake2b
 from typing import Any, Generic, TypeVar
@@ -22,7 +23,7 @@ from sqlmodel import SQLModel
 {% if cookiecutter.auth == "oauth2" %}
 from ..auth.access import readers, writers
 {% endif %}
-from ..caching import CacheKey
+from ..caching import CacheKey, CacheUnavailable
 from ..core.error_body import described
 from ..db import ConstraintViolated, Row, Statement, bound
 from ..services import Store
@@ -39,8 +40,22 @@ Values = dict[str, Any]
 # The bound name of the row a statement targets; no column can take it, as names
 # of columns start with a letter.
 ROW = "_row"
+WRITES_PAUSED = "Writes are paused while the cache cannot be reached; try again later"
 # Each resource's plural by its table's name, for messages that name another resource.
 PLURALS: dict[str, str] = {}
+
+
+@asynccontextmanager
+async def changing(store: Store, resource: str, row: int | None = None) -> AsyncIterator[None]:
+    """Around a write: the cache is told before and after it (`Cache.changing`), and a
+    write it cannot be told of is a 503, not made."""
+    try:
+        async with store.cache.changing(resource, row):
+            yield
+    except CacheUnavailable:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, WRITES_PAUSED, {"Retry-After": "5"}
+        ) from None
 
 
 @cache
@@ -169,10 +184,10 @@ class Resource(Generic[Read]):
     async def create(self, store: Store, data: BaseModel) -> Read:
         values = self.values(data.model_dump())
         query = self.statement(self.inserts, values, self.insert)
-        row = await self.write(store, query, values)
+        async with changing(store, self.plural):
+            row = await self.write(store, query, values)
         if row is None:
             raise RuntimeError(f"INSERT INTO {self.table.name} returned no row")
-        await store.cache.changed(self.plural)
         return self.model(row)
 
     async def update(self, store: Store, row_id: int, data: BaseModel) -> Read:
@@ -184,21 +199,21 @@ class Resource(Generic[Read]):
                 raise self.missing()
             return unchanged
         query = self.statement(self.updates, values, self.update_of)
-        row = await self.write(store, query, {**values, ROW: row_id})
+        async with changing(store, self.plural, row_id):
+            row = await self.write(store, query, {**values, ROW: row_id})
         if row is None:
             raise self.missing()
-        await store.cache.changed(self.plural, row_id)
         return self.model(row)
 
     async def delete(self, store: Store, row_id: int) -> None:
         try:
-            row = await store.database.fetch_one(self.removal, **{ROW: row_id})
+            async with changing(store, self.plural, row_id):
+                row = await store.database.fetch_one(self.removal, **{ROW: row_id})
         except ConstraintViolated as violation:
             detail = await self.conflicts.of_delete(store.database, violation, row_id)
             raise HTTPException(status.HTTP_409_CONFLICT, detail) from None
         if row is None:
             raise self.missing()
-        await store.cache.changed(self.plural, row_id)
 
     # The parts.
 

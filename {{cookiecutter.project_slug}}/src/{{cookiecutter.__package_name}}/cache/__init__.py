@@ -36,6 +36,8 @@ async def open_redis(settings: Settings) -> AsyncIterator[RedisParts]:
         redis,
         prefix=settings.redis_key_prefix,
         ttl=settings.cache_ttl_seconds,
+        max_pages=settings.cache_max_pages,
+        longest_write=settings.longest_write_seconds,
         guard=guard,
         call_timeout=settings.redis_socket_timeout,
     )
@@ -52,5 +54,4 @@ async def open_redis(settings: Settings) -> AsyncIterator[RedisParts]:
     try:
         yield RedisParts(redis, cache, counters, limiter)
     finally:
-        await cache.aclose()
         await redis.aclose(close_connection_pool=True)

@@ -1,72 +1,111 @@
-"""A read-through cache of response bodies in Redis that a write never leaves stale.
+"""A read-through cache of response bodies in Redis that never answers with what a write replaced.
 
 Keys, all under REDIS_KEY_PREFIX:
-- `generation`: `<run id of the Redis server>:<token>`;
-- `v:<resource>` and `v:<resource>:<row>`: versions, random tokens that writes delete;
-- `e:<resource>:<shape>:<entry>:<generation>:<versions>`: a response body.
+- `generation`: the run id of the Redis server, and a token;
+- `v:<resource>` and `v:<resource>:<row>`: versions, random tokens that writes replace;
+- `e:<resource>:<shape>:<entry>:<generation>:<versions>`: a response body;
+- `n:<resource>:<shape>:<generation>:<versions>`: how many pages of it are kept.
 
 An entry's name holds the generation and the versions of everything it was read
-from, so a write only deletes those versions: the entries built on them are
-never looked up again and expire after CACHE_TTL_SECONDS. A reader that loaded
-old data while a write committed stores it under the old versions, where nobody
-looks. `shape` changes with the response's schema, so a deploy that adds a field
-never serves a body without it.
+from. Before a write, its versions are replaced by a marker (`writing:<token>`):
+the entries built on the old versions are never looked up again, and while the
+marker stands, reads of what the write touches are answered from the database and
+not kept. After the write the marker goes, and the next read starts a new version.
+The marker expires on its own after the longest a write can take, so a writer that
+dies mid-write leaves nothing behind that could be served. A write whose marker
+cannot be set (Redis is unreachable) is refused with `CacheUnavailable`: of the
+two ways to never serve what a write replaced (this, or an outbox of invalidations
+kept with the data), this one needs nothing from the database and no process to
+replay anything, at the price of writes waiting for Redis to come back.
 
-An invalidation can be lost: Redis was unreachable, or did not answer in time.
-The process that lost it starts a new generation before it reads from Redis
-again, and keeps trying in the background until it has, so the other processes
-stop serving the old entries as soon as that succeeds. A Redis server that
-restarts and reloads a snapshot brings back entries that writes since the
-snapshot had removed; its new run id makes all of them a miss.
+A Redis server that restarts and reloads a snapshot brings back entries that
+writes since the snapshot had removed; its new run id makes all of them a miss.
+`shape` changes with the response's schema, so a deploy that adds a field never
+serves a body without it. At most CACHE_MAX_PAGES pages of a resource are kept
+between two writes to it, so no client can fill Redis by asking for every
+`limit` and `offset`.
 
-The lookup is one Lua script, one round trip; the script builds the entry's name
-from the versions it reads, so the cache needs one Redis server, not a cluster.
+The lookup is one Lua script, one round trip; the scripts build names from the
+versions they read, so the cache needs one Redis server, not a cluster.
 """
 
 import asyncio
-import contextlib
-import logging
 import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from redis.asyncio import Redis
 
-from ..caching import CacheKey, Load, Source
+from ..caching import CacheKey, CacheUnavailable, Load, Source
 from .client import REDIS_UNAVAILABLE, FailOpen
 
-logger = logging.getLogger(__name__)
-
-# The server's run id, which changes at every start: snapshots do not carry it over.
-BOOT = "local boot = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')\n"
+WRITING = "writing:"
 # KEYS: the generation, then each version the entry depends on. ARGV: the entry's
-# name without them, a fresh token, the versions' time to live. A missing
-# generation or version (or one of an earlier server) gets the fresh token.
-LOOKUP = (
-    BOOT
-    + """
+# name without them, a fresh token, the versions' time to live, the page counter's
+# name without them ("" for an entry that is no page). A missing generation or version
+# (or one of an earlier server) gets the fresh token; a version a write has marked
+# makes the read one that is not kept: no entry name is returned.
+LOOKUP = """
+local boot = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
 local generation = redis.call('GET', KEYS[1])
 if not generation or string.sub(generation, 1, #boot) ~= boot then
     generation = boot .. ':' .. ARGV[2]
     redis.call('SET', KEYS[1], generation)
 end
-local parts = {ARGV[1], generation}
+local versions = {generation}
 for i = 2, #KEYS do
     local version = redis.call('GET', KEYS[i])
     if not version then
         version = ARGV[2]
         redis.call('SET', KEYS[i], version, 'EX', ARGV[3])
+    elseif string.sub(version, 1, 8) == 'writing:' then
+        return {false, false, false}
     end
-    parts[#parts + 1] = version
+    versions[#versions + 1] = version
 end
-local entry = table.concat(parts, ':')
-return {entry, redis.call('GET', entry)}
+local suffix = table.concat(versions, ':')
+local entry = ARGV[1] .. ':' .. suffix
+local counter = false
+if ARGV[4] ~= '' then
+    counter = ARGV[4] .. ':' .. suffix
+end
+return {entry, redis.call('GET', entry), counter}
 """
-)
-# Every entry (and every fill in flight) stops counting at once.
-RENEW = BOOT + "redis.call('SET', KEYS[1], boot .. ':' .. ARGV[1])\nreturn 1\n"
+# KEYS: the entry, and its page counter if it is a page. ARGV: the body, the time to
+# live, the most pages kept. A page beyond the most is not kept.
+FILL = """
+if KEYS[2] then
+    local kept = redis.call('INCR', KEYS[2])
+    if kept == 1 then
+        redis.call('EXPIRE', KEYS[2], ARGV[2])
+    end
+    if kept > tonumber(ARGV[3]) then
+        return 0
+    end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
+# KEYS: the versions a write touches. ARGV: its marker, how long it may stand (ms).
+MARK = """
+for i = 1, #KEYS do
+    redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2])
+end
+return 1
+"""
+# KEYS: the versions the write touched. ARGV: its marker. Each goes, and the next read
+# starts a new version, unless another write has marked it since: that one unmarks it.
+UNMARK = """
+for i = 1, #KEYS do
+    local version = redis.call('GET', KEYS[i])
+    if not version or string.sub(version, 1, 8) ~= 'writing:' or version == ARGV[1] then
+        redis.call('DEL', KEYS[i])
+    end
+end
+return 1
+"""
 # Versions outlive entries, so an entry never outlives what it was read from.
 VERSION_TTL_FACTOR = 4
-# The background retry after a lost invalidation never spins faster than this.
-MIN_RENEW_INTERVAL = 0.1
 
 
 def new_token() -> str:
@@ -78,21 +117,29 @@ class RedisCache:
     """The `Cache` of `caching`, in Redis."""
 
     def __init__(
-        self, redis: Redis, *, prefix: str, ttl: int, guard: FailOpen, call_timeout: float
+        self,
+        redis: Redis,
+        *,
+        prefix: str,
+        ttl: int,
+        max_pages: int,
+        longest_write: float,
+        guard: FailOpen,
+        call_timeout: float,
     ) -> None:
         self.redis = redis
         self.prefix = prefix
         self.ttl = ttl
+        self.max_pages = max_pages
+        # A marker outlives the longest write, and the call that would have removed it.
+        self.marker_ms = int((longest_write + call_timeout) * 1000)
         self.guard = guard
         self.call_timeout = call_timeout
         self.generation_key = f"{prefix}generation"
-        # Invalidations lost so far, and how many of them a new generation has covered.
-        self.lost = 0
-        self.covered = 0
-        self._renewing = asyncio.Lock()
-        self._retry: asyncio.Task[None] | None = None
-        self._lookup = redis.register_script(LOOKUP)
-        self._renew = redis.register_script(RENEW)
+        self.lookup = redis.register_script(LOOKUP)
+        self.fill = redis.register_script(FILL)
+        self.mark = redis.register_script(MARK)
+        self.unmark = redis.register_script(UNMARK)
 
     def version(self, resource: str, row: int | None = None) -> str:
         return f"{self.prefix}v:{resource}" if row is None else f"{self.prefix}v:{resource}:{row}"
@@ -102,14 +149,15 @@ class RedisCache:
         if key.row is not None:
             versions.append(self.version(key.resource, key.row))
         name = f"{self.prefix}e:{key.resource}:{key.shape}:{key.entry}"
-        lost = self.lost
+        pages = "" if key.row is not None else f"{self.prefix}n:{key.resource}:{key.shape}"
         entry: bytes | None = None
-        if await self.usable():
+        counter: bytes | None = None
+        if self.guard.available():
             try:
                 async with asyncio.timeout(self.call_timeout):
-                    entry, body = await self._lookup(
+                    entry, body, counter = await self.lookup(
                         keys=[self.generation_key, *versions],
-                        args=[name, new_token(), self.ttl * VERSION_TTL_FACTOR],
+                        args=[name, new_token(), self.ttl * VERSION_TTL_FACTOR, pages],
                     )
             except REDIS_UNAVAILABLE as error:
                 self.guard.failed("read", error)
@@ -117,71 +165,35 @@ class RedisCache:
                 if body is not None:
                     return body, "hit"
         body = await load()
-        # A write of this process that lost its invalidation meanwhile may be missing from body.
-        if body is not None and entry is not None and lost == self.lost:
+        if body is not None and entry is not None:
             try:
                 async with asyncio.timeout(self.call_timeout):
-                    await self.redis.set(entry, body, ex=self.ttl)
+                    keys = [entry] if counter is None else [entry, counter]
+                    await self.fill(keys=keys, args=[body, self.ttl, self.max_pages])
             except REDIS_UNAVAILABLE as error:
                 self.guard.failed("fill", error)
         return body, "miss"
 
-    async def changed(self, resource: str, row: int | None = None) -> None:
+    @asynccontextmanager
+    async def changing(self, resource: str, row: int | None = None) -> AsyncIterator[None]:
         versions = [self.version(resource)]
         if row is not None:
             versions.append(self.version(resource, row))
-        if await self.usable():
+        marker = f"{WRITING}{new_token()}"
+        if not self.guard.available():
+            raise CacheUnavailable("Redis was found unreachable moments ago")
+        try:
+            async with asyncio.timeout(self.call_timeout):
+                await self.mark(keys=versions, args=[marker, self.marker_ms])
+        except REDIS_UNAVAILABLE as error:
+            self.guard.failed("mark a write", error)
+            raise CacheUnavailable(repr(error)) from error
+        try:
+            yield
+        finally:
             try:
                 async with asyncio.timeout(self.call_timeout):
-                    await self.redis.delete(*versions)
+                    await self.unmark(keys=versions, args=[marker])
             except REDIS_UNAVAILABLE as error:
-                self.guard.failed("invalidate", error)
-            else:
-                return
-        self.invalidation_lost()
-
-    @property
-    def renewal_pending(self) -> bool:
-        """An invalidation was lost and no new generation covers it yet: serve no entry."""
-        return self.covered != self.lost
-
-    async def usable(self) -> bool:
-        """Whether Redis may be read: it is up, and no entry can predate a lost invalidation."""
-        return self.guard.available() and await self.renew_if_needed()
-
-    async def renew_if_needed(self) -> bool:
-        """Start a new generation if an invalidation was lost; False if Redis refused."""
-        if not self.renewal_pending:
-            return True
-        async with self._renewing:
-            lost = self.lost
-            if self.covered == lost:
-                return True
-            try:
-                async with asyncio.timeout(self.call_timeout):
-                    await self._renew(keys=[self.generation_key], args=[new_token()])
-            except REDIS_UNAVAILABLE as error:
-                self.guard.failed("new generation", error)
-                return False
-            self.covered = lost
-        logger.info("Cache generation renewed after %d lost invalidation(s)", lost)
-        return True
-
-    def invalidation_lost(self) -> None:
-        """Renew the generation as soon as Redis answers, even if no request comes."""
-        self.lost += 1
-        if self._retry is None or self._retry.done():
-            self._retry = asyncio.create_task(self._renew_in_background())
-
-    async def _renew_in_background(self) -> None:
-        interval = max(self.guard.retry_after, MIN_RENEW_INTERVAL)
-        while True:
-            await asyncio.sleep(interval)
-            if await self.renew_if_needed():
-                return
-
-    async def aclose(self) -> None:
-        if self._retry is not None:
-            self._retry.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._retry
+                # The marker expires on its own; until then, nothing of it is kept.
+                self.guard.failed("unmark a write", error)

@@ -56,10 +56,30 @@ class Settings(BaseSettings):
     # A server that drops packets fails requests within these bounds instead of hanging them.
     database_connect_timeout: float = Field(default=3.0, gt=0)
     database_statement_timeout: float = Field(default=10.0, gt=0)
+{% if cookiecutter.use_redis %}
+
+    @property
+    def longest_write_seconds(self) -> float:
+        """The longest a write can take (the cache marks what it touches for that long):
+        a connection, then its statement."""
+        return (
+            self.database_pool_timeout
+            + self.database_connect_timeout
+            + self.database_statement_timeout
+        )
+{% endif %}
 {% else %}
     database_url: str = "sqlite+aiosqlite:///./{{ cookiecutter.__package_name }}.db"
     # How long a write waits for SQLite's lock (another process writing) before a 503.
     database_busy_timeout_ms: int = Field(default=5000, ge=0)
+{% if cookiecutter.use_redis %}
+
+    @property
+    def longest_write_seconds(self) -> float:
+        """The longest a write can take (the cache marks what it touches for that long):
+        the wait for the lock, and a margin for the statement."""
+        return self.database_busy_timeout_ms / 1000 + 5.0
+{% endif %}
 {% endif %}
 
     # Larger request bodies are refused with 413 before they are read.
@@ -74,6 +94,9 @@ class Settings(BaseSettings):
     debug: bool = False
     # Interactive docs (/docs, /openapi.json); unset: on everywhere except production.
     docs_enabled: bool | None = None
+    # Which dependency fails, in `/ready`'s body; unset: everywhere except production,
+    # where anyone who reaches `/ready` would learn it.
+    readiness_details: bool | None = None
     # Send Strict-Transport-Security: only when every client reaches the service over TLS.
     hsts_enabled: bool = False
 
@@ -104,17 +127,13 @@ class Settings(BaseSettings):
     # Every key this service writes starts with this, so services can share one Redis.
     redis_key_prefix: str = "{{ cookiecutter.__package_name }}:"
     cache_ttl_seconds: int = Field(default=300, ge=1)
+    # Pages of one resource (each `limit` and `offset` is one) kept between two writes to it.
+    cache_max_pages: int = Field(default=256, ge=0)
 
     # Requests each client may make per window; a 429 with Retry-After beyond that.
     rate_limit_enabled: bool = True
     rate_limit_requests: int = Field(default=100, ge=1)
     rate_limit_window_seconds: int = Field(default=60, ge=1)
-    # Proxies in front of the service that append to X-Forwarded-For. 0: clients connect
-    # directly and are counted by their address (keep FORWARDED_ALLOW_IPS to local
-    # addresses). 1: behind one proxy or ingress, counted by the rightmost entry, the
-    # address it saw. 2: a load balancer in front of that proxy, and so on. Entries
-    # further left are written by the client and never used.
-    rate_limit_trusted_hops: int = Field(default=0, ge=0)
 {% endif %}
 
 {% if cookiecutter.use_celery %}
@@ -127,6 +146,9 @@ class Settings(BaseSettings):
     celery_soft_time_limit_seconds: int = Field(default=60, ge=1)
     celery_time_limit_seconds: int = Field(default=90, ge=1)
     celery_result_expires_seconds: int = Field(default=86_400, ge=60)
+    # Enqueueing gives up after this long (a 503): a broker that accepts connections
+    # and never answers must not hold requests, threads and connections.
+    celery_publish_timeout_seconds: float = Field(default=3.0, gt=0)
     # The tasks a vanished worker (SIGKILL, lost host) had taken go back to the queue after
     # this long. It must outlast the longest a worker may hold a task: the hard limit, plus
     # up to 60 s waiting for a retry. Unset: the hard limit + 90 s (180 s by default).
@@ -212,11 +234,13 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     # Read by gunicorn.conf.py: where the production server listens, its worker
-    # processes (unset: one per CPU) and the proxies whose X-Forwarded-* it trusts.
+    # processes (unset: one per CPU) and the proxies whose X-Forwarded-* it trusts:
+    # comma-separated addresses or networks of what really stands in front (empty: none;
+    # the connecting address is the client). A peer trusted here names the client.
     host: str = "0.0.0.0"  # noqa: S104
     port: int = Field(default=8000, ge=1, le=65535)
     web_concurrency: int | None = Field(default=None, ge=1)
-    forwarded_allow_ips: str = "127.0.0.1"
+    forwarded_allow_ips: str = ""
 {% if cookiecutter.use_gzip %}
 
     # Bodies smaller than this are sent as they are: compressing them costs more than it saves.
@@ -301,6 +325,12 @@ class Settings(BaseSettings):
     def docs_in_effect(self) -> bool:
         if self.docs_enabled is not None:
             return self.docs_enabled
+        return self.environment != "production"
+
+    @property
+    def readiness_details_in_effect(self) -> bool:
+        if self.readiness_details is not None:
+            return self.readiness_details
         return self.environment != "production"
 
     @property

@@ -83,6 +83,13 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+# Control characters, as escapes: a newline a client put in a path or a header would
+# otherwise start a line of its own, forged to look like the service's.
+ESCAPED_CONTROLS = {
+    code: f"\\x{code:02x}" for code in [*range(0x20), *range(0x7F, 0xA0)] if code != ord("\t")
+} | {ord("\n"): "\\n", ord("\r"): "\\r", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
 class ConsoleFormatter(logging.Formatter):
     """`time level logger [request id] message`, the id only for lines logged in a request{% if cookiecutter.auth == "oauth2" %}
     (with the subject of its token, if any){% endif %}."""
@@ -98,6 +105,11 @@ class ConsoleFormatter(logging.Formatter):
             record.context = f" [{request_id} {subject}]"
 {% endif %}
         return super().format(record)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        # The message only: a traceback appended after it keeps its lines.
+        record.message = record.message.translate(ESCAPED_CONTROLS)
+        return super().formatMessage(record)
 
 
 def configure_logging(

@@ -72,6 +72,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         # Workers look for such tasks at start and then every `unacked_restore_interval`
         # seconds (by default only every 100 s: ten calls of ten seconds each).
         "broker_transport_options": {
+            # Every broker call is bounded: a Redis that accepts connections and never
+            # answers fails a call within these, never hangs it.
+            "socket_connect_timeout": 2,
+            "socket_timeout": settings.celery_publish_timeout_seconds,
             "visibility_timeout": visibility,
             "unacked_restore_interval": min(visibility, 10),
             "unacked_restore_throttle": 1,

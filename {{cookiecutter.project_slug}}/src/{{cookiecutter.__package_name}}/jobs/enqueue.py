@@ -2,7 +2,9 @@
 
 Publishing to the broker is blocking socket I/O, so it runs in the thread pool,
 never on the event loop. If the broker or the result store is down, the client
-gets a 503 within about a second instead of a hung request.
+gets a 503 within about a second instead of a hung request; if one accepts
+connections and never answers, within CELERY_PUBLISH_TIMEOUT_SECONDS (the thread
+is then left to its socket timeout, which has the same bound).
 """
 
 import asyncio
@@ -12,7 +14,6 @@ from anyio import to_thread
 from celery import Task
 from fastapi import HTTPException, status
 from kombu.exceptions import OperationalError
-from starlette.concurrency import run_in_threadpool
 
 from .app import RESULTS_DOWN, celery_app
 
@@ -46,8 +47,12 @@ async def enqueue(task: Task[Any, Any], *args: Any) -> str:
     RuntimeError (after `result_backend_transport_options`' retry policy) and
     nothing was published.
     """
+    timeout = celery_app.conf.broker_transport_options["socket_timeout"]
     try:
-        return await run_in_threadpool(_publish, task, args)
+        async with asyncio.timeout(timeout):
+            return await to_thread.run_sync(_publish, task, args, abandon_on_cancel=True)
+    except TimeoutError as error:
+        raise queue_unavailable() from error
     except BROKER_DOWN as error:
         raise queue_unavailable() from error
     except RuntimeError as error:

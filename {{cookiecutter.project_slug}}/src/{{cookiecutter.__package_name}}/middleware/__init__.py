@@ -2,14 +2,15 @@
 
 Outermost first (a request passes them top to bottom, a response bottom to top):
 
-{% set n = namespace(step=5) %}
+{% set n = namespace(step=6) %}
 0. Starlette's own: a clean 500 for a crash (see `api.errors`).
 1. CorrelationIdMiddleware (asgi-correlation-id): the request id, from a sane
    `X-Request-ID` or new, on the response and on every log line of the request.
 2. SecurityHeadersMiddleware: the fixed headers of every response.
 3. ProbeMiddleware: answers `/health` (liveness) before anything else runs.
-4. MetricsMiddleware: Prometheus counts and latencies per route template.
-5. RequestBodyMiddleware: a 413 for a body declared over MAX_REQUEST_BODY_BYTES, a 408
+4. HeadMiddleware: HEAD goes on as its GET, and its answer loses the body.
+5. MetricsMiddleware: Prometheus counts and latencies per route template.
+6. RequestBodyMiddleware: a 413 for a body declared over MAX_REQUEST_BODY_BYTES, a 408
    for one not whole within REQUEST_BODY_TIMEOUT_SECONDS.
 {% if cookiecutter.use_cors %}
 {% set n.step = n.step + 1 %}
@@ -37,6 +38,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from ..core.config import Settings
 from ..core.logging import is_sane_request_id
+from .head import HeadMiddleware
 from .metrics import MetricsMiddleware
 from .probes import ProbeMiddleware
 from .request_body import RequestBodyMiddleware
@@ -71,6 +73,7 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
     )
     if settings.metrics_enabled:
         app.add_middleware(MetricsMiddleware)
+    app.add_middleware(HeadMiddleware)
     app.add_middleware(ProbeMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, headers=settings.security_headers)
     app.add_middleware(

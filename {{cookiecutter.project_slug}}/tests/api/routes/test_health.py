@@ -1,5 +1,7 @@
 """Liveness (`/health`, answered before routing) and readiness (`/ready`, each dependency asked)."""
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -8,8 +10,9 @@ from httpx import ASGITransport, AsyncClient
 
 from {{ cookiecutter.__package_name }}.core.config import Settings
 from {{ cookiecutter.__package_name }}.main import create_app
+from {{ cookiecutter.__package_name }}.readiness import READY_CACHE_SECONDS, Readiness
 
-from tests.conftest import ClientFactory{% if cookiecutter.database == "sqlite" %}, services{% endif %}
+from tests.conftest import PRODUCTION_SECRETS, ClientFactory{% if cookiecutter.database == "sqlite" %}, services{% endif %}
 
 {% if cookiecutter.use_celery %}
 from tests.tcp_proxy import TcpProxy
@@ -84,6 +87,37 @@ async def test_ready_when_every_dependency_answers(client: AsyncClient) -> None:
     assert response.json() == {"status": "ready", "checks": ALL_OK}
 
 
+async def test_production_says_whether_not_why_unless_asked(client_for: ClientFactory) -> None:
+    production = {"environment": "production", **PRODUCTION_SECRETS}
+    async with client_for(**production) as client:
+        terse = await client.get("/ready", headers={"Authorization": ""})
+    async with client_for(**production, readiness_details=True) as client:
+        detailed = await client.get("/ready", headers={"Authorization": ""})
+
+    assert terse.json() == {"status": "ready"}
+    assert detailed.json() == {"status": "ready", "checks": ALL_OK}
+
+
+async def test_the_checks_run_once_for_many_calls_and_again_a_second_later() -> None:
+    """Orchestrators, load balancers and strangers all call `/ready`: the database and the
+    broker are asked once per READY_CACHE_SECONDS, however many calls come."""
+    asked = []
+
+    async def check() -> None:
+        asked.append(time.monotonic())
+        await asyncio.sleep(0.05)
+
+    readiness = Readiness({"database": check})
+    first = await asyncio.gather(*(readiness.report() for _ in range(50)))
+    again = await readiness.report()
+    await asyncio.sleep(READY_CACHE_SECONDS)
+    later = await readiness.report()
+
+    assert first == [{"database": "ok"}] * 50
+    assert again == later == {"database": "ok"}
+    assert len(asked) == 2
+
+
 {% if cookiecutter.database == "postgres" %}
 async def test_not_ready_names_the_database_when_it_is_unreachable(settings: Settings) -> None:
     """The service starts without its database (and says so here) until it answers."""
@@ -121,12 +155,13 @@ async def test_a_cache_outage_degrades_but_keeps_the_service_ready(settings: Set
 
 
 async def test_a_broker_outage_degrades_but_keeps_the_service_ready(
-    client: AsyncClient, broker_proxy: TcpProxy
+    client_for: ClientFactory, broker_proxy: TcpProxy
 ) -> None:
     """Only enqueueing needs the broker; every other route still serves."""
     broker_proxy.stop()
     try:
-        response = await client.get("/ready")
+        async with client_for() as client:
+            response = await client.get("/ready")
     finally:
         broker_proxy.start()
 
