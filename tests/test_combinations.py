@@ -33,6 +33,7 @@ from harness.project import (
     own_suite,
     record_boot,
 )
+from harness.readme import Code, cited, missing
 
 # Words whose presence betrays an unchosen option leaking into the project. The key is an
 # option, or a fact derived from the answers (`needs_redis`: the cache or Celery).
@@ -92,6 +93,30 @@ def test_secrets_stay_out_of_git_and_the_example_holds_none(project: Project) ->
         if "URL" in name:
             # Local development services, never a real password.
             assert "@" not in value or value.split("://", 1)[1].split("@")[0].count(":") == 0, name
+
+
+# Names the generated README cites from libraries, to compare or as what a user meets;
+# and what a command the README gives creates.
+CITED_ELSEWHERE = {"AsyncSession", "BaseHTTPMiddleware", "SoftTimeLimitExceeded", "uv.lock", ".env"}
+
+
+def test_the_readme_cites_only_names_the_project_has(project: Project) -> None:
+    """Its example resource (`make resource name=order ...`) aside, which the reader creates."""
+    files = [path for path in project.text_files() if path.name != "README.md"]
+    code = Code(
+        roots=[project.root, project.root / "src" / project.package],
+        sources=[path for path in files if path.suffix == ".py"],
+        configuration=[path for path in files if path.suffix != ".py"],
+    )
+    names = {
+        name
+        for name in cited((project.root / "README.md").read_text())
+        if "order" not in name.lower()
+    }
+
+    absent = missing(names, code, allowed=CITED_ELSEWHERE)
+
+    assert not absent, f"README.md cites what the project does not have: {absent}"
 
 
 def test_ruff_check_and_format_pass(project: Project) -> None:

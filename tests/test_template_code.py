@@ -9,6 +9,7 @@ from fnmatch import fnmatch
 
 from harness.options import LAYER_FILES, LAYER_OPTIONS, LAYER_TESTS, TEMPLATE_ROOT
 from harness.project import SUITE_BLIND_TO
+from harness.readme import Code, cited, missing
 from tests.test_hooks import load_hook
 
 # Explicit paths: ruff would otherwise read the Jinja-templated pyproject.toml of the project folder.
@@ -71,3 +72,32 @@ def test_layer_options_touch_only_the_layer_files_and_own_only_layer_tests() -> 
     assert mentioning, "no file mentions a layer option: the check looks in the wrong place"
     assert not outside, f"a layer option changes files outside LAYER_FILES: {outside}"
     assert not foreign, f"a layer option owns files outside LAYER_TESTS: {foreign}"
+
+
+# Names the README cites from other projects (to compare, or as what a user meets), and
+# what a command it gives creates.
+LIBRARY_NAMES = {"BaseHTTPMiddleware", "TemplateSyntaxError", "ValueError", ".cruft.json"}
+
+
+def test_the_readme_cites_only_names_the_template_has() -> None:
+    project = TEMPLATE_ROOT / "{{cookiecutter.project_slug}}"
+    ignored = {".venv", ".git", "__pycache__", ".mypy_cache", ".ruff_cache"}
+    files = [
+        path
+        for path in TEMPLATE_ROOT.rglob("*")
+        if path.is_file() and not ignored.intersection(path.relative_to(TEMPLATE_ROOT).parts)
+    ]
+    code = Code(
+        roots=[
+            TEMPLATE_ROOT,
+            TEMPLATE_ROOT / "presets",
+            project,
+            project / "src" / "{{cookiecutter.__package_name}}",
+        ],
+        sources=[path for path in files if path.suffix == ".py"],
+        configuration=[path for path in files if path.suffix != ".py" and path.name != "README.md"],
+    )
+
+    absent = missing(cited((TEMPLATE_ROOT / "README.md").read_text()), code, allowed=LIBRARY_NAMES)
+
+    assert not absent, f"README.md cites what the template does not have: {absent}"

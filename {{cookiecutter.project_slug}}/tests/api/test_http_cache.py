@@ -6,7 +6,7 @@ ITEMS = "/api/v1/items"
 
 
 async def test_read_has_a_weak_etag_and_cache_control(client: AsyncClient) -> None:
-    """Weak: the ETag names the content, which gzip carries as other bytes (RFC 9110 §8.8.3)."""
+    """Weak: the ETag names the content, which compression carries as other bytes (RFC 9110 §8.8.3)."""
     item = (await client.post(ITEMS, json={"name": "Lamp", "price": 3})).json()
 
     response = await client.get(f"{ITEMS}/{item['id']}")

@@ -8,6 +8,7 @@ from uuid import uuid4
 import pytest
 from celery import Celery
 from celery.contrib.testing.worker import start_worker
+from redis import Redis
 
 from {{ cookiecutter.__package_name }}.core.config import Settings
 from {{ cookiecutter.__package_name }}.jobs import tasks
@@ -63,11 +64,14 @@ def celery_for_tests(
 def configured_for_tests(
     settings: Settings, broker_proxy: TcpProxy, backend_proxy: TcpProxy
 ) -> Iterator[Celery]:
+    """Every key the broker and the result store get is under the run's prefix, removed at the end."""
+    queue = f"test-{uuid4().hex}"
     under_test = settings.model_copy(
         update={
             "celery_broker_url": REDIS_URL,
             "celery_result_backend": through(backend_proxy),
-            "celery_queue": f"test-{uuid4().hex}",
+            "celery_queue": queue,
+            "celery_key_prefix": f"{queue}:",
         }
     )
     celery_app.conf.update(
@@ -78,8 +82,21 @@ def configured_for_tests(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(tasks, "get_settings", lambda: settings)
         tasks.engine.cache_clear()
-        yield celery_app
-        tasks.engine().dispose()
+        try:
+            yield celery_app
+        finally:
+            tasks.engine().dispose()
+            forget_keys(f"{queue}:*")
+
+
+def forget_keys(pattern: str) -> None:
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        keys = list(redis.scan_iter(pattern))
+        if keys:
+            redis.delete(*keys)
+    finally:
+        redis.close()
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ from {{ cookiecutter.__package_name }}.jobs.tasks import summarise_category
 from tests.api.routes.test_categories import new_category
 from tests.api.routes.test_items import new_item
 from tests.conftest import ClientFactory
-from tests.jobs.fixtures import through
+from tests.jobs.fixtures import REDIS_URL, through
 from tests.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.usefixtures("celery_worker")
@@ -133,6 +133,25 @@ async def test_the_status_url_never_names_the_host_the_client_sent(
     assert response.status_code == 202
     assert "evil.example" not in response.text
     assert response.json()["status_url"].startswith("/api/v1/tasks/")
+
+
+async def test_every_key_a_task_leaves_in_redis_is_the_test_runs_own(
+    client: AsyncClient, category_with_items: int, settings: Settings
+) -> None:
+    """Results and queue bindings are under the run's prefix, which the run removes."""
+    accepted = (await client.post(summary_url(category_with_items))).json()
+    await wait_for_task(client, accepted["status_url"])
+    queue = celery_app.conf.task_default_queue
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        patterns = (f"*{accepted['task_id']}*", f"*_kombu.binding.{queue}*")
+        mentioning = [key.decode() for p in patterns for key in redis.scan_iter(p)]
+    finally:
+        redis.close()
+    prefix = f"{queue}:"
+
+    assert mentioning, "the task left no key: the check looks in the wrong place"
+    assert all(key.startswith(prefix) for key in mentioning), mentioning
 
 
 async def test_summarising_twice_gives_the_same_result(category_with_items: int) -> None:
@@ -307,6 +326,7 @@ def worker_environment(settings: Settings, queue: str, **overrides: str) -> dict
         "CELERY_BROKER_URL": broker,
         "CELERY_RESULT_BACKEND": broker,
         "CELERY_QUEUE": queue,
+        "CELERY_KEY_PREFIX": celery_app.conf.broker_transport_options["global_keyprefix"],
         **overrides,
     }
 

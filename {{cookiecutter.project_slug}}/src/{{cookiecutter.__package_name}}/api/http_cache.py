@@ -3,7 +3,7 @@
 The ETag is a hash of the JSON body, so it changes exactly when the content
 does; a client that sends it back in `If-None-Match` gets a 304 with no body
 instead of the same JSON again. It is weak (`W/"..."`): the same content sent
-gzipped is other bytes, and a strong validator would have to differ with them
+compressed is other bytes, and a strong validator would have to differ with them
 (RFC 9110 §8.8.3), while `If-None-Match` compares weakly anyway.
 """
 

@@ -142,6 +142,9 @@ class Settings(BaseSettings):
     celery_result_backend: str = "redis://localhost:6379/2"
     # The queue this service's tasks go to (and its workers read).
     celery_queue: str = "{{ cookiecutter.__package_name }}"
+    # Every key the broker and the result store hold starts with this, so services (and
+    # test runs) can share one Redis.
+    celery_key_prefix: str = "{{ cookiecutter.__package_name }}:"
     # A task gets SoftTimeLimitExceeded at the soft limit and is killed at the hard one.
     celery_soft_time_limit_seconds: int = Field(default=60, ge=1)
     celery_time_limit_seconds: int = Field(default=90, ge=1)

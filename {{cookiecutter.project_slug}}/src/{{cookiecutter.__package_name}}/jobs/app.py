@@ -53,6 +53,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "redis_socket_timeout": 5,
         "result_backend_transport_options": {
             "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
+            "global_keyprefix": settings.celery_key_prefix,
         },
         "task_default_queue": settings.celery_queue,
         # JSON only: pickle would let whoever can write to the broker run code on workers.
@@ -76,6 +77,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             # answers fails a call within these, never hangs it.
             "socket_connect_timeout": 2,
             "socket_timeout": settings.celery_publish_timeout_seconds,
+            "global_keyprefix": settings.celery_key_prefix,
             "visibility_timeout": visibility,
             "unacked_restore_interval": min(visibility, 10),
             "unacked_restore_throttle": 1,
