@@ -5,8 +5,10 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
+from typing import Any
 
 from fastapi import {% if cookiecutter.use_redis %}Depends, {% endif %}FastAPI
+from fastapi_offline import FastAPIOffline
 
 from .api.errors import API_ERRORS, install_error_handlers
 from .api.routes import categories, health, items, metrics
@@ -57,19 +59,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         logger.info("Pools closed")
 
-    docs = settings.docs_in_effect
-    app = FastAPI(
-        title=settings.app_name,
-        version=version("{{ cookiecutter.project_slug }}"),
-        lifespan=lifespan,
-        debug=settings.debug,
-        openapi_url="/openapi.json" if docs else None,
-        docs_url="/docs" if docs else None,
-        redoc_url=None,
+    options: dict[str, Any] = {
+        "title": settings.app_name,
+        "version": version("{{ cookiecutter.project_slug }}"),
+        "lifespan": lifespan,
+        "debug": settings.debug,
         # A path with a trailing slash it does not have is a 404, not a redirect: the
         # redirect's absolute URL would carry whatever `Host` the client sent.
-        redirect_slashes=False,
-    )
+        "redirect_slashes": False,
+    }
+    if settings.docs_in_effect:
+        # /docs with Swagger UI's files served by the service itself (fastapi-offline),
+        # so it works without the internet; the online validator badge is off too.
+        app = FastAPIOffline(
+            docs_url="/docs",
+            redoc_url=None,
+            swagger_ui_parameters={"validatorUrl": None},
+            **options,
+        )
+    else:
+        app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, **options)
     install_error_handlers(app, settings)
     install_middleware(app, settings)
     for router in RESOURCE_ROUTERS:
