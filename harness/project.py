@@ -228,12 +228,21 @@ class Project:
                 yield path
 
     @contextlib.contextmanager
-    def serving(self, command: list[str] = PRODUCTION_COMMAND) -> Iterator[str]:
-        """Run `command` (the production server by default) and yield its base URL."""
+    def serving(
+        self, command: list[str] = PRODUCTION_COMMAND, extra: Mapping[str, str] | None = None
+    ) -> Iterator[str]:
+        """Run `command` (the production server by default), with `extra` settings, and yield
+        its base URL."""
         self.hold_environment()
         port = free_port()
         env = clean_environment(
-            {**self.uv_env(), "PORT": str(port), "HOST": "127.0.0.1", "WEB_CONCURRENCY": "1"}
+            {
+                **self.uv_env(),
+                **(extra or {}),
+                "PORT": str(port),
+                "HOST": "127.0.0.1",
+                "WEB_CONCURRENCY": "1",
+            }
         )
         process = subprocess.Popen(
             ["uv", "run", "--no-sync", *command],

@@ -13,6 +13,7 @@ in the combination of that shape with the most other features on.
 from __future__ import annotations
 
 import json
+import secrets
 import signal
 import socket
 import time
@@ -146,11 +147,12 @@ def test_production_server_serves_then_shuts_down_gracefully(
         return
     project.tool("alembic", "upgrade", "head")
     body = json.dumps({"name": "in flight", "price": 1}).encode()
-    with project.serving() as base_url:
+    admin = first_superuser()
+    with project.serving(extra=admin) as base_url:
         head = (
             b"POST /api/v1/items HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
             b"Connection: close\r\nContent-Length: %d\r\n%s\r\n"
-            % (len(body), credentials(project, base_url))
+            % (len(body), credentials(base_url, admin))
         )
         health = http_get(f"{base_url}/health")
         ready = http_get(f"{base_url}/ready")
@@ -181,21 +183,28 @@ def test_production_server_serves_then_shuts_down_gracefully(
     record_boot(project, verdicts)
 
 
-def credentials(project: Project, base_url: str) -> bytes:
+def first_superuser() -> dict[str, str]:
+    """A superuser of this boot's own: the database may already hold the one `.env.example`
+    names, with the password another boot of the same project gave it."""
+    return {
+        "FIRST_SUPERUSER": f"boot-{secrets.token_hex(4)}@example.com",
+        "FIRST_SUPERUSER_PASSWORD": secrets.token_urlsafe(18),
+    }
+
+
+def credentials(base_url: str, admin: dict[str, str]) -> bytes:
     """The header a client of the running service sends: a token from the OAuth2 password
-    flow its OpenAPI declares, signed in as the development superuser `.env.example`
-    names; nothing if it declares no such flow."""
+    flow its OpenAPI declares, signed in as `admin`; nothing if it declares no such flow."""
     status, schema = http_get(f"{base_url}/openapi.json")
     assert status == 200, schema
     schemes = json.loads(schema).get("components", {}).get("securitySchemes", {})
     flows = [scheme["flows"]["password"] for scheme in schemes.values() if "flows" in scheme]
     if not flows:
         return b""
-    example = project.env_example()
     form = {
         "grant_type": "password",
-        "username": example["FIRST_SUPERUSER"],
-        "password": example["FIRST_SUPERUSER_PASSWORD"],
+        "username": admin["FIRST_SUPERUSER"],
+        "password": admin["FIRST_SUPERUSER_PASSWORD"],
     }
     request = urllib.request.Request(
         base_url + flows[0]["tokenUrl"], data=urllib.parse.urlencode(form).encode()

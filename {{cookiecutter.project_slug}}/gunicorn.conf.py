@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from {{ cookiecutter.__package_name }}.core.config import get_settings
 from {{ cookiecutter.__package_name }}.core.logging import configure_logging
+from {{ cookiecutter.__package_name }}.tracing import TracingMisconfigured, tracing_wanted
 
 
 class ServerSettings(BaseSettings):
@@ -58,8 +59,11 @@ def refusal(error: ValidationError) -> str:
 try:
     settings = get_settings()
     server_settings = ServerSettings()
+    tracing_wanted()
 except ValidationError as error:
     sys.exit(refusal(error))
+except TracingMisconfigured as error:
+    sys.exit(f"Configuration refused: {error}")
 
 wsgi_app = "{{ cookiecutter.__package_name }}.main:app"
 bind = f"{settings.host}:{settings.port}"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from harness.deployment import (
     COMPOSE_ENV,
@@ -152,3 +154,24 @@ def test_redis_has_a_memory_limit_and_evicts_only_what_expires(
     assert command[0] == "redis-server"
     assert options["--maxmemory"].endswith(("mb", "gb"))
     assert options["--maxmemory-policy"].startswith("volatile-")
+
+
+def test_the_tracing_profile_adds_a_collector_on_the_port_the_service_exports_to(
+    project: Project, services: dict[str, Any]
+) -> None:
+    """Off by default; with `--profile tracing`, a collector whose OTLP/HTTP receiver is
+    on 4318 and whose pipeline names only components its configuration defines."""
+    traced = compose_model(project.root, {**COMPOSE_ENV, "COMPOSE_PROFILES": "tracing"})
+    collector = traced["services"]["otel-collector"]
+    mounted = {volume["target"]: volume["source"] for volume in collector["volumes"]}
+    config_file = next(path for target, path in mounted.items() if target.endswith(".yaml"))
+    config = yaml.safe_load(Path(config_file).read_text())
+    receiver = config["receivers"]["otlp"]["protocols"]["http"]["endpoint"]
+    pipeline = config["service"]["pipelines"]["traces"]
+
+    assert "otel-collector" not in services
+    assert set(traced["services"]) - set(services) == {"otel-collector"}
+    assert receiver.endswith(":4318")
+    assert f"--config={next(iter(mounted))}" in collector["command"]
+    for kind in ("receivers", "processors", "exporters"):
+        assert set(pipeline[kind]) <= set(config[kind]), kind

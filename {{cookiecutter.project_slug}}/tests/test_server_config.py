@@ -8,7 +8,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -81,16 +81,20 @@ def answers(url: str) -> bool:
 
 @contextmanager
 def production_server(
-    directory: Path, port: int, command: tuple[str, ...] = ("gunicorn", "-c", str(CONFIG))
+    directory: Path,
+    port: int,
+    *,
+    command: tuple[str, ...] = ("gunicorn", "-c", str(CONFIG)),
+    environment: Mapping[str, str] | None = None,
 ) -> Iterator[None]:
-    """The production server (or `python -m <command>`) started from `directory`, once it
-    answers on `port`."""
+    """The production server (or `python -m <command>`) started from `directory`, with
+    `environment` besides the test's, once it answers on `port`."""
     log = directory / "server.log"
     with log.open("w") as output:
         server = subprocess.Popen(
             [sys.executable, "-m", *command],
             cwd=directory,
-            env=server_environment(WEB_CONCURRENCY="1"),
+            env=server_environment(WEB_CONCURRENCY="1", **(environment or {})),
             stdout=output,
             stderr=subprocess.STDOUT,
         )
@@ -137,7 +141,7 @@ def test_the_development_server_listens_where_the_env_file_says(
     services = "".join(f"{name}={value}\n" for name, value in environment_of(settings).items())
     (tmp_path / ".env").write_text(f"PORT={port}\n{services}")
 
-    with production_server(tmp_path, port, ("{{ cookiecutter.__package_name }}",)):
+    with production_server(tmp_path, port, command=("{{ cookiecutter.__package_name }}",)):
         status, _ = get(f"http://127.0.0.1:{port}/ready")
 
     assert status == 200

@@ -26,6 +26,7 @@ from .jobs import routes as jobs
 {% endif %}
 from .middleware import install_middleware
 from .services import open_services
+from .tracing import TELEMETRY, trace_app, tracing_wanted
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # A path with a trailing slash it does not have is a 404, not a redirect: the
         # redirect's absolute URL would carry whatever `Host` the client sent.
         "redirect_slashes": False,
+        "telemetry": TELEMETRY,
     }
     if settings.docs_in_effect:
         # /docs with Swagger UI's files served by the service itself (fastapi-offline),
@@ -101,6 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 {% if cookiecutter.auth == "oauth2" %}
     install_openapi(app, settings)
 {% endif %}
+    if tracing_wanted():
+        trace_app()
     return app
 
 

@@ -185,7 +185,7 @@ async def statuses_from(
         ]
 
 
-# The pod network, as deploy/k8s/config.env trusts it; the ingress connects from there.
+# A private network the proxy connects from (a cluster's pod network, say).
 CLUSTER = "10.0.0.0/8"
 
 

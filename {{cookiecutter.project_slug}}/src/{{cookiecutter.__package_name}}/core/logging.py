@@ -78,6 +78,11 @@ class JsonFormatter(logging.Formatter):
 {% endif %}
             **access_fields(record),
         }
+        # Set on every record while traces are on (see `tracing`): "0" outside a span.
+        trace_id = getattr(record, "otelTraceID", "0")
+        if trace_id != "0":
+            entry["trace_id"] = trace_id
+            entry["span_id"] = getattr(record, "otelSpanID", "0")
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)

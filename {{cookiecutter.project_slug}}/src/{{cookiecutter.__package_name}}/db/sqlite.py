@@ -9,8 +9,8 @@ and closed there.
 """
 
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any, cast
 
 import aiosqlite
@@ -34,6 +34,17 @@ CONSTRAINTS: dict[str, Constraint] = {
 }
 
 
+# A client span around each statement (given its SQL), while traces are on.
+StatementSpan = Callable[[str], AbstractContextManager[object]]
+statement_span: StatementSpan | None = None
+
+
+def trace_statements(span: StatementSpan) -> None:
+    """Called by `tracing` when traces are on."""
+    global statement_span
+    statement_span = span
+
+
 class Database:
     dialect = DIALECT
 
@@ -52,6 +63,12 @@ class Database:
         return [compiled.row(row) for row in rows]
 
     async def run(self, compiled: Compiled, arguments: tuple[Any, ...]) -> Sequence[Row]:
+        if statement_span is None:
+            return await self.execute(compiled, arguments)
+        with statement_span(compiled.sql):
+            return await self.execute(compiled, arguments)
+
+    async def execute(self, compiled: Compiled, arguments: tuple[Any, ...]) -> Sequence[Row]:
         connection = self.writer if compiled.writes else self.reader
         try:
             # sqlite3's Row is a read-only mapping of column names to values.

@@ -11,12 +11,13 @@ has the same effect as running it once.
 from typing import Any
 
 from celery import Celery, Task
-from celery.signals import celeryd_init
+from celery.signals import celeryd_init, worker_init, worker_process_init
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ..core.config import Settings, get_settings
+from ..tracing import trace_celery, tracing_wanted
 
 
 class RetryingTask(Task[Any, Any]):
@@ -107,6 +108,16 @@ def patient_workers(conf: Any, **_: Any) -> None:
     configuration.
     """
     conf.update(WORKER_CONFIG)
+
+
+@worker_init.connect
+@worker_process_init.connect
+def traced_workers(**_: Any) -> None:
+    """A worker's tasks continue the traces of the requests that enqueued them, when the
+    OpenTelemetry variables ask for traces (see `tracing`): in the worker's main process
+    and in each process it forks, whose export thread the fork did not carry over."""
+    if tracing_wanted():
+        trace_celery()
 
 
 def create_celery(settings: Settings) -> Celery:
