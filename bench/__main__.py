@@ -38,6 +38,7 @@ from pathlib import Path
 from types import FrameType
 
 from bench import build, checks, plan, report, servers
+from bench.collector import collecting
 from bench.load import LoadError, require_wrk, run_wrk
 from bench.servers import App, Server, ServerError
 from harness.options import TEMPLATE_ROOT, UsageError, parse_pairs
@@ -310,6 +311,7 @@ def run(
     args: argparse.Namespace, cleanup: contextlib.ExitStack
 ) -> tuple[report.Findings, list[str]]:
     benchmark = Run(args, cleanup)
+    cleanup.enter_context(collecting(plan.COLLECTOR_PORT))
     benchmark.prepare()
     context = benchmark.start_servers()
     benchmark.load()

@@ -34,6 +34,7 @@ from typing import Any
 from bench.load import Endpoint
 from bench.reference.queries import CREATED, PATCHED
 from bench.servers import App
+from harness.project import free_port
 
 ROWS = 10_000
 CATEGORIES = 20
@@ -61,6 +62,18 @@ SERVICE_POSTGRES_PROTECTED = App(
     "service postgres, items' reads protected", "postgres", env={"AUTH_PROTECTED_READS": "items"}
 )
 SERVICE_POSTGRES_NO_AUTH = App("service postgres, auth=none", "postgres_no_auth")
+# Every request traced (the always-on sampler), its spans exported to a local sink
+# (bench/collector.py) on this port.
+COLLECTOR_PORT = free_port()
+SERVICE_POSTGRES_TRACED = App(
+    "service postgres, traced",
+    "postgres",
+    env={
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{COLLECTOR_PORT}",
+        "OTEL_TRACES_SAMPLER": "always_on",
+        "OTEL_SERVICE_NAME": "bench",
+    },
+)
 SERVICE_REDIS = App("service postgres+redis", "postgres_redis")
 SERVICE_REDIS_NO_LIMIT = App(
     "service postgres+redis, rate limit off",
@@ -107,6 +120,7 @@ APPS = [
     SERVICE_POSTGRES,
     SERVICE_POSTGRES_PROTECTED,
     SERVICE_POSTGRES_NO_AUTH,
+    SERVICE_POSTGRES_TRACED,
     SERVICE_REDIS,
     SERVICE_REDIS_NO_LIMIT,
     REF_HELLO,
@@ -286,6 +300,11 @@ LAYERS = [
         "everything around the INSERT, create",
         (SERVICE_POSTGRES, ITEM_CREATE),
         (REF_ASYNCPG, ITEM_CREATE),
+    ),
+    Ratio(
+        "tracing on (every request, batch export), PostgreSQL read by id",
+        (SERVICE_POSTGRES_TRACED, ITEM),
+        (SERVICE_POSTGRES, ITEM),
     ),
     Ratio(
         "metrics middleware, SQLite read by id",

@@ -140,13 +140,16 @@ def test_build_context_has_every_file_the_dockerfile_reads(
     assert not missing, f".dockerignore keeps these from the build: {missing}"
 
 
+@pytest.mark.once_per_service_shape
 def test_image_contents_serve_health_and_ready_with_the_dockerfile_command(
     project: Project, dockerfile: Dockerfile, image: ImageContents
 ) -> None:
     """A production-only install from the lock, the runtime stage's files, then its CMD.
 
     A dependency only the dev group has, or a file the runtime stage does not copy, fails
-    here before it fails in a container. Runs per combination: the code differs.
+    here before it fails in a container. Once per service shape: the shape decides the
+    dependencies (the layer options add none), and every combination's own production
+    boot already runs its code.
     """
     assert not (image.workdir / "src").exists(), "the runtime must not need the source tree"
     contents = Project(

@@ -120,7 +120,7 @@ def test_otel_variables_in_dotenv_mean_what_they_mean_in_the_environment(
 
 def test_without_the_variables_nothing_of_tracing_is_loaded(tmp_path: Path) -> None:
     """No tracer provider, no exporter, no instrumentation. (FastAPI itself imports
-    OpenTelemetry's API, and redis-py its SDK when it is installed.)"""
+    OpenTelemetry's API, and a library may import its SDK when it is installed.)"""
     probe = (
         "import sys; from opentelemetry import trace; from {{ cookiecutter.__package_name }}.main import app; "
         "print(type(trace.get_tracer_provider()).__name__, sorted(name for name in sys.modules"
