@@ -24,6 +24,8 @@ Combination = dict[str, Any]
 # to it), and so what its tests start, cut and kill. The heavy tier of a generated suite
 # runs once per distinct value of these; an option that brings a new server belongs here.
 SERVICE_SHAPE_OPTIONS = ("database", "use_redis", "use_celery", "auth")
+# The shape with every server and every feature: always in the heavy tier.
+FULLEST_SHAPE = {"database": "postgres", "use_redis": True, "use_celery": True, "auth": "oauth2"}
 
 
 # Options that add one middleware layer, with the tests of it, and change nothing else
@@ -88,12 +90,11 @@ def service_shape(combination: Combination) -> tuple[Any, ...]:
     return tuple(combination.get(name) for name in SERVICE_SHAPE_OPTIONS)
 
 
-def heavy_tier_combinations(context: dict[str, Any] | None = None) -> list[Combination]:
+def shape_representatives(context: dict[str, Any] | None = None) -> list[Combination]:
     """One combination per service shape: the one with the most other switches on.
 
-    Fuzzing, fault injection and concurrency exercise the servers behind a project;
-    the other options only add code on the way, so the representative of a shape is
-    the combination that runs the most of it.
+    The other options only add code on the way to the servers, so the representative
+    of a shape is the combination that runs the most of it.
     """
     chosen: dict[tuple[Any, ...], Combination] = {}
     for combination in combinations(context):
@@ -109,28 +110,63 @@ def switches_on(combination: Combination) -> int:
     )
 
 
+def is_shape_representative(combination: Combination) -> bool:
+    return combination in shape_representatives()
+
+
+def heavy_tier_combinations(context: dict[str, Any] | None = None) -> list[Combination]:
+    """The representatives of the shapes in which every two choices of two shape options
+    meet at least once: the default shape, the fullest, and then, greedily, whichever
+    shape meets the most pairs not met yet.
+
+    Fuzzing, fault injection, concurrency and worker kills each exercise one server or
+    one feature, and how it meets another (Celery's tasks on PostgreSQL, the login
+    throttle on Redis); every such meeting is in the heavy tier this way, at a third of
+    the cost of every shape. Every shape still runs the fast tier.
+    """
+    representatives = shape_representatives(context)
+    shapes = [service_shape(combination) for combination in representatives]
+    chosen = [shapes[0], service_shape(FULLEST_SHAPE)]
+    unmet = set().union(*map(pairs, shapes)) - set().union(*map(pairs, chosen))
+    while unmet:
+        best = max(shapes, key=lambda shape: len(pairs(shape) & unmet))
+        chosen.append(best)
+        unmet -= pairs(best)
+    return [combination for combination in representatives if service_shape(combination) in chosen]
+
+
+def pairs(shape: tuple[Any, ...]) -> set[tuple[tuple[int, Any], tuple[int, Any]]]:
+    """The choices of a shape, two options at a time."""
+    placed = list(enumerate(shape))
+    return set(itertools.combinations(placed, 2))
+
+
 def runs_heavy_tier(combination: Combination) -> bool:
     return combination in heavy_tier_combinations()
 
 
 def suite_tier(combination: Combination) -> str:
-    """How much of its own suite a combination runs: `full` (both tiers) in its shape's
-    representative, `layers` (LAYER_TESTS, fast tier) in the others."""
-    return "full" if runs_heavy_tier(combination) else "layers"
+    """How much of its own suite a combination runs: `full` (both tiers) in the heavy
+    tier's combinations, `fast` in the other shapes' representatives, `layers` (the
+    fast tier of LAYER_TESTS) in every other combination."""
+    if runs_heavy_tier(combination):
+        return "full"
+    return "fast" if is_shape_representative(combination) else "layers"
 
 
 def run_order(combination: Combination) -> tuple[Any, ...]:
     """Where a combination's tests go in a run: a sort key.
 
     The heavy tier's combinations first: they take the longest, and one started last
-    leaves the other workers idle at the end. Then the others with the first option
+    leaves the other workers idle at the end; then the other shapes' representatives.
+    Then the others with the first option
     varying fastest, the order of cookiecutter.json's options reversed: combinations
     that differ only in the last options, which touch the fewest files, run far apart,
     so the later one finds the verdicts the earlier earned (harness.project.Verdicts).
     """
     options = feature_options()
     positions = [options[name].index(combination[name]) for name in reversed(list(options))]
-    return (not runs_heavy_tier(combination), *positions)
+    return (not runs_heavy_tier(combination), not is_shape_representative(combination), *positions)
 
 
 # `OPTION=VALUE` on a command line, as cookiecutter, `--combination` and the pipeline take it.

@@ -385,19 +385,23 @@ def mypy(project: Project, verdicts: Verdicts) -> None:
 
 
 def own_suite(project: Project, verdicts: Verdicts, *, tier: str) -> None:
-    """The project's own pytest suite: all of it (`full`), or the fast tier of the layer
-    tests (`layers`, harness.options.LAYER_TESTS).
+    """The project's own pytest suite (harness.options.suite_tier): all of it (`full`),
+    its fast tier (`fast`), or the fast tier of the layer tests (`layers`,
+    harness.options.LAYER_TESTS).
 
     Shared like mypy's verdict: combinations that differ only in files the suite never
-    reads (`SUITE_BLIND_TO`) cannot differ in its outcome, and a full pass covers the
-    layer tests too.
+    reads (`SUITE_BLIND_TO`) cannot differ in its outcome, and a wider pass covers the
+    narrower tiers.
     """
     digest = inputs_digest(project.root, suite_inputs(project.root))
     if tier == "full":
         check, enough, selection = "suite-full", ["suite-full"], []
+    elif tier == "fast":
+        check, enough = "suite-fast", ["suite-full", "suite-fast"]
+        selection = ["-m", "not heavy"]
     else:
         present = [path for path in LAYER_TESTS if (project.root / path).exists()]
-        check, enough = "suite-layers", ["suite-full", "suite-layers"]
+        check, enough = "suite-layers", ["suite-full", "suite-fast", "suite-layers"]
         selection = ["-m", "not heavy", *present]
     if verdicts.passed(digest, *enough):
         return

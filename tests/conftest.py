@@ -15,10 +15,10 @@ from harness.options import (
     UsageError,
     combination_id,
     combinations,
+    is_shape_representative,
     needs_redis,
     parse_answers,
     run_order,
-    runs_heavy_tier,
 )
 from harness.project import Project, Verdicts, generate, private_cookiecutter_config
 
@@ -45,7 +45,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers",
-        "once_per_service_shape: run only for the heavy tier's combinations, one per service shape",
+        "once_per_service_shape: run only for each service shape's representative combination",
     )
     if is_controller(config):
         # Before the test workers start: they inherit these, and so share them.
@@ -157,7 +157,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         for combination in combinations()
         if matches(combination, chosen)
         and matches(combination, required)
-        and (not per_shape or runs_heavy_tier(combination))
+        and (not per_shape or is_shape_representative(combination))
     ]
     metafunc.parametrize("combination", params)
 

@@ -130,8 +130,10 @@ def test_mypy_strict_passes(project: Project, verdicts: Verdicts) -> None:
 
 
 def test_own_test_suite_passes(project: Project, verdicts: Verdicts) -> None:
-    """All of it once per service shape; the tests of the middleware layers elsewhere (see
-    harness.options.LAYER_OPTIONS). A project's owner runs all of it with `make test`."""
+    """As much of it as can differ from the other combinations' (harness.options.suite_tier):
+    all of it where the heavy tier runs, its fast tier in every other service shape, the
+    tests of the middleware layers elsewhere. A project's owner runs all of it with
+    `make test`."""
     own_suite(project, verdicts, tier=suite_tier(project.answers))
 
 

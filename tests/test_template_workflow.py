@@ -7,6 +7,7 @@ combination, and the rest. Together they must run the whole suite, each test onc
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shlex
@@ -20,13 +21,16 @@ import yaml
 
 from harness import services
 from harness.options import (
+    SERVICE_SHAPE_OPTIONS,
     TEMPLATE_ROOT,
     combination_id,
     combinations,
+    feature_options,
     heavy_tier_combinations,
     resolve,
-    runs_heavy_tier,
     service_shape,
+    shape_representatives,
+    suite_tier,
     switches_on,
 )
 from harness.pipeline import CHECK_COMMAND, LIST_COMMAND, REST_COMMAND
@@ -198,15 +202,29 @@ def test_check_refuses_what_is_not_an_option_or_a_choice() -> None:
     assert "use_redis=yes is not a choice; choose one of false, true" in invalid.stderr
 
 
-def test_each_service_shape_runs_the_heavy_tier_in_exactly_one_combination() -> None:
-    chosen = heavy_tier_combinations()
+def test_each_service_shape_has_one_representative_with_the_most_switches_on() -> None:
+    chosen = shape_representatives()
     shapes = {service_shape(combination) for combination in combinations()}
 
     assert sorted(map(service_shape, chosen), key=repr) == sorted(shapes, key=repr)
     for combination in chosen:
         same_shape = [c for c in combinations() if service_shape(c) == service_shape(combination)]
         assert switches_on(combination) == max(map(switches_on, same_shape))
-    assert sum(map(runs_heavy_tier, combinations())) == len(shapes)
+
+
+def test_the_heavy_tier_meets_every_two_choices_of_two_shape_options() -> None:
+    heavy = heavy_tier_combinations()
+    options = {name: feature_options()[name] for name in SERVICE_SHAPE_OPTIONS}
+
+    for (first, firsts), (second, seconds) in itertools.combinations(options.items(), 2):
+        for a, b in itertools.product(firsts, seconds):
+            assert any(c[first] == a and c[second] == b for c in heavy), (first, a, second, b)
+    assert set(map(combination_id, heavy)) <= set(map(combination_id, shape_representatives()))
+    assert len(heavy) < len(shape_representatives())
+    assert [suite_tier(c) for c in heavy] == ["full"] * len(heavy)
+    assert sum(suite_tier(c) == "fast" for c in combinations()) == len(
+        shape_representatives()
+    ) - len(heavy)
 
 
 def test_a_run_leaves_nothing_on_the_shared_servers(monkeypatch: pytest.MonkeyPatch) -> None:
