@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.options import feature_options
 from harness.project import Project, generate, run
 from harness.services import psql
 
@@ -49,7 +50,9 @@ def build(
     else:
         output_dir.mkdir(parents=True, exist_ok=True)
         root = generate(output_dir, answers)
-    project = Project(root=root, answers=dict(answers), name=f"bench_{name}_{unique}")
+    # Every option the build does not name is at its default, as cookiecutter answered it.
+    defaults = {option: values[0] for option, values in feature_options().items()}
+    project = Project(root=root, answers={**defaults, **answers}, name=f"bench_{name}_{unique}")
     if not resource_added(project, resource):
         # The generator formats what it writes with the project's ruff: a dev tool, which
         # `uv run` installs here and the production install below removes again.
