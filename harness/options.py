@@ -21,8 +21,10 @@ TEMPLATE_ROOT = Path(__file__).resolve().parent.parent
 Combination = dict[str, Any]
 
 # The options that decide which servers a project talks to (and, for `auth`, who may talk
-# to it), and so what its tests start, cut and kill. The heavy tier of a generated suite
-# runs once per distinct value of these; an option that brings a new server belongs here.
+# to it), and so what its tests start, cut and kill. Each distinct value of these is a
+# service shape: its representative runs the generated suite's fast tier, and a pairwise
+# covering of the shapes its heavy tier (heavy_tier_combinations). An option that brings a
+# new server belongs here.
 SERVICE_SHAPE_OPTIONS = ("database", "use_redis", "use_celery", "auth")
 # The shape with every server and every feature: always in the heavy tier.
 FULLEST_SHAPE = {"database": "postgres", "use_redis": True, "use_celery": True, "auth": "oauth2"}
