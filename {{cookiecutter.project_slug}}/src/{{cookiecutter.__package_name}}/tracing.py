@@ -12,11 +12,7 @@ service at start, in one line.
 Traced, one trace per request:
 - the request, named by its route template, with its dependencies and its handler
   (FastAPI's own spans); not the probes, nor the metrics scrape;
-{% if cookiecutter.database == "postgres" %}
-- each statement (asyncpg's instrumentation);
-{% else %}
-- each statement (`db/sqlite.py`: no package instruments aiosqlite);
-{% endif %}
+- each database statement (`db.trace_statements`);
 {% if cookiecutter.use_redis %}
 - each Redis call;
 {% endif %}
@@ -28,9 +24,6 @@ Log lines carry `trace_id` and `span_id`.
 
 import os
 from collections.abc import Mapping, MutableMapping
-{% if cookiecutter.database == "sqlite" %}
-from contextlib import AbstractContextManager
-{% endif %}
 from typing import Any
 
 from dotenv import dotenv_values
@@ -96,27 +89,9 @@ def trace_app() -> None:
     """The web process: its requests (FastAPI's spans, once a provider is set), and what
     they call."""
     start_exporting()
-{% if cookiecutter.database == "postgres" %}
-    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+    from .db import trace_statements
 
-    AsyncPGInstrumentor().instrument()
-{% else %}
-    from opentelemetry import trace
-
-    from .db import sqlite
-
-    tracer = trace.get_tracer(__name__)
-
-    def span(sql: str) -> AbstractContextManager[object]:
-        # Named after the operation, as the semantic conventions ask for a query's span.
-        operation = sql.split(None, 1)[0].upper()
-        attributes = {"db.system.name": "sqlite", "db.query.text": sql}
-        return tracer.start_as_current_span(
-            operation, kind=trace.SpanKind.CLIENT, attributes=attributes
-        )
-
-    sqlite.trace_statements(span)
-{% endif %}
+    trace_statements()
 {% if cookiecutter.use_redis %}
     from opentelemetry.instrumentation.redis import RedisInstrumentor
 

@@ -5,7 +5,7 @@ foreign key constraint raises `ConstraintViolated`, an outage `DatabaseUnavailab
 """
 
 from .errors import ConstraintViolated, DatabaseUnavailable
-from .{{ cookiecutter.database }} import Database, open_database
+from .{{ cookiecutter.database }} import Database, open_database, trace_statements
 from .statement import Row, Statement, bound
 
 __all__ = [
@@ -16,4 +16,5 @@ __all__ = [
     "Statement",
     "bound",
     "open_database",
+    "trace_statements",
 ]

@@ -38,6 +38,14 @@ CONSTRAINTS: dict[type[asyncpg.PostgresError], Constraint] = {
 }
 
 
+def trace_statements() -> None:
+    """A client span per statement, from asyncpg's maintained instrumentation. Called by
+    `tracing` when traces are on."""
+    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+
+    AsyncPGInstrumentor().instrument()
+
+
 class Database:
     """Statements on a pool of `DATABASE_POOL_SIZE` connections, opened as needed."""
 

@@ -34,14 +34,26 @@ CONSTRAINTS: dict[str, Constraint] = {
 }
 
 
-# A client span around each statement (given its SQL), while traces are on.
-StatementSpan = Callable[[str], AbstractContextManager[object]]
-statement_span: StatementSpan | None = None
+# A client span around each statement (given its SQL), once `trace_statements` ran.
+statement_span: Callable[[str], AbstractContextManager[object]] | None = None
 
 
-def trace_statements(span: StatementSpan) -> None:
-    """Called by `tracing` when traces are on."""
+def trace_statements() -> None:
+    """A client span per statement, named after its operation as the semantic conventions
+    ask (no maintained package instruments aiosqlite). Called by `tracing` when traces
+    are on."""
+    from opentelemetry import trace
+
     global statement_span
+    tracer = trace.get_tracer(__name__)
+
+    def span(sql: str) -> AbstractContextManager[object]:
+        operation = sql.split(None, 1)[0].upper()
+        attributes = {"db.system.name": "sqlite", "db.query.text": sql}
+        return tracer.start_as_current_span(
+            operation, kind=trace.SpanKind.CLIENT, attributes=attributes
+        )
+
     statement_span = span
 
 
