@@ -31,9 +31,10 @@ FULLEST_SHAPE = {"database": "postgres", "use_redis": True, "use_celery": True, 
 
 
 # Options that add one middleware layer, with the tests of it, and change nothing else
-# (tests/test_template_code.py holds them to the files of LAYER_FILES). A combination
-# that differs from its shape's representative only in these runs the tests of the
-# middleware stack and the settings, LAYER_TESTS, since only their outcome can differ.
+# (tests/test_template_code.py holds them to the files of LAYER_FILES). Combinations that
+# differ from their shape's representative only in these run the tests of the middleware
+# stack and the settings, LAYER_TESTS, since only their outcome can differ: a pairwise
+# covering of them (layer_tier_combinations).
 LAYER_OPTIONS = ("use_gzip", "use_cors")
 LAYER_FILES = (".env.example", "README.md", "src/*/core/config.py", "src/*/middleware/*")
 LAYER_TESTS = ("tests/middleware", "tests/test_env_example.py", "tests/test_security.py")
@@ -118,8 +119,7 @@ def is_shape_representative(combination: Combination) -> bool:
 
 def heavy_tier_combinations(context: dict[str, Any] | None = None) -> list[Combination]:
     """The representatives of the shapes in which every two choices of two shape options
-    meet at least once: the default shape, the fullest, and then, greedily, whichever
-    shape meets the most pairs not met yet.
+    meet at least once: the default shape, the fullest, and then a pairwise covering.
 
     Fuzzing, fault injection, concurrency and worker kills each exercise one server or
     one feature, and how it meets another (Celery's tasks on PostgreSQL, the login
@@ -127,19 +127,56 @@ def heavy_tier_combinations(context: dict[str, Any] | None = None) -> list[Combi
     the cost of every shape. Every shape still runs the fast tier.
     """
     representatives = shape_representatives(context)
-    shapes = [service_shape(combination) for combination in representatives]
-    chosen = [shapes[0], service_shape(FULLEST_SHAPE)]
-    unmet = set().union(*map(pairs, shapes)) - set().union(*map(pairs, chosen))
+    fullest = next(c for c in representatives if service_shape(c) == service_shape(FULLEST_SHAPE))
+    return pairwise_covering(representatives, SERVICE_SHAPE_OPTIONS, [representatives[0], fullest])
+
+
+def layer_tier_combinations(context: dict[str, Any] | None = None) -> list[Combination]:
+    """The shapes' representatives, every layer on, and then the fewest combinations that
+    turn layers off so that every choice of a layer option meets every choice of every
+    other layer and shape option at least once (GZip off with Redis, CORS off with
+    OAuth2, both off, ...).
+
+    A layer's tests can differ with what surrounds it two options at a time (CORS and
+    a protected route, GZip and a cached body); the pairwise covering runs every such
+    meeting, at a tenth of the cost of every combination.
+    """
+    representatives = shape_representatives(context)
+    by_shape = {service_shape(c): c for c in representatives}
+    candidates = [
+        combination
+        for combination in combinations(context)
+        if differs_only_in_layers(combination, by_shape[service_shape(combination)])
+    ]
+    return pairwise_covering(candidates, SERVICE_SHAPE_OPTIONS + LAYER_OPTIONS, representatives)
+
+
+def differs_only_in_layers(combination: Combination, other: Combination) -> bool:
+    return all(
+        combination[name] == other[name] for name in combination if name not in LAYER_OPTIONS
+    )
+
+
+def pairwise_covering(
+    candidates: list[Combination], options: Iterable[str], chosen: list[Combination]
+) -> list[Combination]:
+    """`chosen`, then, greedily, whichever candidate meets the most pairs of choices of
+    `options` that none chosen meets yet, until every pair the candidates meet is met;
+    in the candidates' order."""
+    names = tuple(options)
+    chosen = list(chosen)
+    unmet = set().union(*(pairs(c, names) for c in candidates))
+    unmet -= set().union(*(pairs(c, names) for c in chosen))
     while unmet:
-        best = max(shapes, key=lambda shape: len(pairs(shape) & unmet))
+        best = max(candidates, key=lambda combination: len(pairs(combination, names) & unmet))
         chosen.append(best)
-        unmet -= pairs(best)
-    return [combination for combination in representatives if service_shape(combination) in chosen]
+        unmet -= pairs(best, names)
+    return [combination for combination in candidates if combination in chosen]
 
 
-def pairs(shape: tuple[Any, ...]) -> set[tuple[tuple[int, Any], tuple[int, Any]]]:
-    """The choices of a shape, two options at a time."""
-    placed = list(enumerate(shape))
+def pairs(combination: Combination, names: tuple[str, ...]) -> set[tuple[tuple[str, Any], ...]]:
+    """The choices of `names` in a combination, two options at a time."""
+    placed = [(name, combination[name]) for name in names]
     return set(itertools.combinations(placed, 2))
 
 
@@ -147,13 +184,20 @@ def runs_heavy_tier(combination: Combination) -> bool:
     return combination in heavy_tier_combinations()
 
 
-def suite_tier(combination: Combination) -> str:
+def suite_tier(combination: Combination) -> str | None:
     """How much of its own suite a combination runs: `full` (both tiers) in the heavy
     tier's combinations, `fast` in the other shapes' representatives, `layers` (the
-    fast tier of LAYER_TESTS) in every other combination."""
+    fast tier of LAYER_TESTS) in the rest of the layer tier's, and none elsewhere: there
+    the outcome is one of theirs, pairs of options at a time."""
     if runs_heavy_tier(combination):
         return "full"
-    return "fast" if is_shape_representative(combination) else "layers"
+    if is_shape_representative(combination):
+        return "fast"
+    return "layers" if combination in layer_tier_combinations() else None
+
+
+def runs_own_suite(combination: Combination) -> bool:
+    return suite_tier(combination) is not None
 
 
 def run_order(combination: Combination) -> tuple[Any, ...]:

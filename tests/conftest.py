@@ -15,7 +15,6 @@ from harness.options import (
     UsageError,
     combination_id,
     combinations,
-    is_shape_representative,
     needs_redis,
     parse_answers,
     run_order,
@@ -45,7 +44,8 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers",
-        "once_per_service_shape: run only for each service shape's representative combination",
+        "only_where(predicate): run only for the combinations the predicate accepts "
+        "(harness.options: is_shape_representative, runs_own_suite, ...)",
     )
     if is_controller(config):
         # Before the test workers start: they inherit these, and so share them.
@@ -147,7 +147,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     required: dict[str, object] = {}
     for marker in metafunc.definition.iter_markers("requires"):
         required.update(marker.kwargs)
-    per_shape = metafunc.definition.get_closest_marker("once_per_service_shape") is not None
+    predicates = [
+        marker.kwargs["predicate"] for marker in metafunc.definition.iter_markers("only_where")
+    ]
     params = [
         pytest.param(
             combination,
@@ -157,7 +159,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         for combination in combinations()
         if matches(combination, chosen)
         and matches(combination, required)
-        and (not per_shape or is_shape_representative(combination))
+        and all(predicate(combination) for predicate in predicates)
     ]
     metafunc.parametrize("combination", params)
 

@@ -4,10 +4,11 @@ The `project` fixture (tests/conftest.py) is parametrized with every combination
 from cookiecutter.json; nothing here names an option, except the table of words a
 project without that option must not mention.
 
-Every combination gets every check here. The generated suite runs in two tiers:
-its fast tests everywhere, its `heavy` ones (fuzzing, fault injection, concurrency,
-shutdown, worker kills) once per service shape (harness.options.SERVICE_SHAPE_OPTIONS),
-in the combination of that shape with the most other features on.
+Every combination gets every check here but its own suite, which runs where its
+outcome can differ (harness.options.suite_tier): its `heavy` tests (fuzzing, fault
+injection, concurrency, shutdown, worker kills) in a pairwise covering of the service
+shapes, its fast tests in every shape's representative (the combination with the most
+other features on), and the middleware tests in a pairwise covering of the layer options.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
 
-from harness.options import needs_redis, suite_tier
+import pytest
+
+from harness.options import needs_redis, runs_own_suite, suite_tier
 from harness.project import (
     LEFTOVER,
     PLACEHOLDER,
@@ -129,12 +132,15 @@ def test_mypy_strict_passes(project: Project, verdicts: Verdicts) -> None:
     mypy(project, verdicts)
 
 
+@pytest.mark.only_where(predicate=runs_own_suite)
 def test_own_test_suite_passes(project: Project, verdicts: Verdicts) -> None:
     """As much of it as can differ from the other combinations' (harness.options.suite_tier):
     all of it where the heavy tier runs, its fast tier in every other service shape, the
-    tests of the middleware layers elsewhere. A project's owner runs all of it with
-    `make test`."""
-    own_suite(project, verdicts, tier=suite_tier(project.answers))
+    tests of the middleware layers in a pairwise covering of the layer options. A
+    project's owner runs all of it with `make test`."""
+    tier = suite_tier(project.answers)
+    assert tier is not None
+    own_suite(project, verdicts, tier=tier)
 
 
 def test_production_server_serves_then_shuts_down_gracefully(

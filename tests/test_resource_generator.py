@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.options import Combination, combination_id, needs_redis
+from harness.options import Combination, combination_id, is_shape_representative, needs_redis
 from harness.project import Project, clean_environment, generate
 from harness.services import claim_redis_database, release_redis_database
 
@@ -28,7 +28,10 @@ RESOURCES = [
 
 
 # Celery touches no resource: the shapes with it would repeat the shapes without.
-pytestmark = [pytest.mark.once_per_service_shape, pytest.mark.requires(use_celery=False)]
+pytestmark = [
+    pytest.mark.only_where(predicate=is_shape_representative),
+    pytest.mark.requires(use_celery=False),
+]
 
 
 @pytest.fixture

@@ -21,12 +21,14 @@ import yaml
 
 from harness import services
 from harness.options import (
+    LAYER_OPTIONS,
     SERVICE_SHAPE_OPTIONS,
     TEMPLATE_ROOT,
     combination_id,
     combinations,
     feature_options,
     heavy_tier_combinations,
+    layer_tier_combinations,
     resolve,
     service_shape,
     shape_representatives,
@@ -225,6 +227,21 @@ def test_the_heavy_tier_meets_every_two_choices_of_two_shape_options() -> None:
     assert sum(suite_tier(c) == "fast" for c in combinations()) == len(
         shape_representatives()
     ) - len(heavy)
+
+
+def test_the_layer_tier_meets_every_two_choices_of_two_layer_or_shape_options() -> None:
+    layered = layer_tier_combinations()
+    options = {name: feature_options()[name] for name in SERVICE_SHAPE_OPTIONS + LAYER_OPTIONS}
+
+    for (first, firsts), (second, seconds) in itertools.combinations(options.items(), 2):
+        for a, b in itertools.product(firsts, seconds):
+            assert any(c[first] == a and c[second] == b for c in layered), (first, a, second, b)
+    ids = set(map(combination_id, layered))
+    assert set(map(combination_id, shape_representatives())) <= ids
+    assert len(layered) < len(combinations()) // 4
+    tiers = {combination_id(c): suite_tier(c) for c in combinations()}
+    assert {name for name, tier in tiers.items() if tier is not None} == ids
+    assert {tiers[name] for name in ids} == {"full", "fast", "layers"}
 
 
 def test_a_run_leaves_nothing_on_the_shared_servers(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,6 +19,7 @@ from harness.deployment import (
     run,
     tool,
 )
+from harness.options import is_shape_representative
 from harness.process import http_get
 from harness.project import PRODUCTION_COMMAND, Project
 
@@ -140,7 +141,7 @@ def test_build_context_has_every_file_the_dockerfile_reads(
     assert not missing, f".dockerignore keeps these from the build: {missing}"
 
 
-@pytest.mark.once_per_service_shape
+@pytest.mark.only_where(predicate=is_shape_representative)
 def test_image_contents_serve_health_and_ready_with_the_dockerfile_command(
     project: Project, dockerfile: Dockerfile, image: ImageContents
 ) -> None:
