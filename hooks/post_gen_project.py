@@ -73,7 +73,7 @@ OWNED_PATHS: tuple[Owned, ...] = (
     Owned(
         "database == 'postgres'",
         lambda answers: answers["database"] == "postgres",
-        (f"{PACKAGE}/db/postgres.py",),
+        (f"{PACKAGE}/db/postgres.py", "tests/test_postgres.py"),
     ),
     Owned(
         "database == 'sqlite'",

@@ -97,6 +97,13 @@ class Database:
         await self.fetch_one(PING)
 
 
+async def keep_session(connection: asyncpg.Connection) -> None:
+    """What a connection needs before the next statement takes it: nothing more than
+    asyncpg always does (roll back an open transaction). The service sets no session
+    state (no SET, LISTEN, cursor or advisory lock), so asyncpg's default reset, a
+    second round trip after every statement, would undo nothing."""
+
+
 @asynccontextmanager
 async def open_database(settings: Settings) -> AsyncIterator[Database]:
     """The pool opens connections as requests need them, up to DATABASE_POOL_SIZE, so
@@ -109,6 +116,7 @@ async def open_database(settings: Settings) -> AsyncIterator[Database]:
         timeout=settings.database_connect_timeout,
         command_timeout=settings.database_statement_timeout,
         server_settings={"statement_timeout": f"{settings.database_statement_timeout:g}s"},
+        reset=keep_session,
     )
     await pool
     try:
