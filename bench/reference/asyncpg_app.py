@@ -5,8 +5,9 @@ pool as large as the service's (`DATABASE_POOL_SIZE`, 10 by default) and answers
 exactly the bytes the service sends: same keys in the same order, money as a
 string with two places. Writes validate their body with the project's own
 `ItemCreate` and `ItemUpdate`, as the service does, and run one INSERT or UPDATE
-with RETURNING. So the service and this app differ only in what the service does
-around the query.
+with RETURNING. Its pool, like the service's, returns a connection without
+asyncpg's reset query (neither sets session state). So the service and this app
+differ only in what the service does around the query.
 """
 
 import os
@@ -30,9 +31,15 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
+async def keep_session(connection: asyncpg.Connection) -> None:
+    """Nothing beyond what asyncpg always does on release (roll back a transaction)."""
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    app.state.pool = await asyncpg.create_pool(DSN, min_size=POOL_SIZE, max_size=POOL_SIZE)
+    app.state.pool = await asyncpg.create_pool(
+        DSN, min_size=POOL_SIZE, max_size=POOL_SIZE, reset=keep_session
+    )
     try:
         yield
     finally:
