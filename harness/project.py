@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -142,10 +143,32 @@ class Project:
         return self.uv("run", "--no-sync", *args, timeout=timeout)
 
     def install(self, *, dev: bool = True) -> None:
+        self.adopt_resolution()
         self.uv("sync", *([] if dev else ["--no-dev"]), timeout=900)
+        self.record_resolution()
         if self.environment is not None:
             # Without its dev group the environment is not one `tool` may use as it is.
             ENVIRONMENT_HOLDERS[self.environment] = self.root if dev else Path()
+
+    def adopt_resolution(self) -> None:
+        """Projects that share environments share resolutions too: a project without a lock
+        starts from the one an identical pyproject.toml got earlier in this run, so that
+        `uv sync` installs it instead of resolving the same dependencies again."""
+        lock = self.root / "uv.lock"
+        if self.environment is not None and not lock.exists():
+            resolved = resolution_of(self.environment.parent, self.root / "pyproject.toml")
+            if resolved.exists():
+                shutil.copyfile(resolved, lock)
+
+    def record_resolution(self) -> None:
+        if self.environment is None:
+            return
+        resolved = resolution_of(self.environment.parent, self.root / "pyproject.toml")
+        if not resolved.exists():
+            # Written whole, then renamed: a project adopting it never reads half a lock.
+            partial = resolved.with_suffix(f".{secrets.token_hex(4)}")
+            shutil.copyfile(self.root / "uv.lock", partial)
+            partial.replace(resolved)
 
     def share_environment(self, environments: Path) -> None:
         """Install into an environment shared with the projects that declare the same
@@ -268,6 +291,14 @@ class Project:
 
 # Which project's `uv sync` each shared environment holds, in this process.
 ENVIRONMENT_HOLDERS: dict[Path, Path] = {}
+
+
+def resolution_of(environments: Path, pyproject: Path) -> Path:
+    """Where the lock of a pyproject.toml with exactly this text is kept for the run."""
+    digest = hashlib.sha256(pyproject.read_bytes()).hexdigest()[:16]
+    locks = environments / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    return locks / f"{digest}.lock"
 
 
 def dependencies_digest(pyproject: Path) -> str:

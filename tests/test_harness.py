@@ -20,7 +20,14 @@ from harness.options import (
     run_order,
     runs_heavy_tier,
 )
-from harness.project import Verdicts, generate, inputs_digest, suite_inputs
+from harness.project import (
+    Project,
+    Verdicts,
+    generate,
+    inputs_digest,
+    resolution_of,
+    suite_inputs,
+)
 
 
 @pytest.fixture
@@ -43,6 +50,26 @@ def test_generating_a_project_leaves_no_temporary_file(
 
     assert (root / "pyproject.toml").is_file()
     assert list(temporary_directory.iterdir()) == []
+
+
+def test_a_project_starts_from_the_lock_an_identical_pyproject_got(tmp_path: Path) -> None:
+    """Twins (here, with and without Docker) resolve their dependencies once in a run."""
+    environments = tmp_path / "environments"
+    first, twin = (
+        Project(root=generate(tmp_path / name, answers), answers=answers, name=name)
+        for name, answers in [("first", {}), ("twin", {"use_docker": False})]
+    )
+    for project in (first, twin):
+        project.share_environment(environments)
+    pyproject = first.root / "pyproject.toml"
+    assert pyproject.read_bytes() == (twin.root / "pyproject.toml").read_bytes()
+
+    first.install()
+    twin.adopt_resolution()
+
+    recorded = resolution_of(environments, pyproject).read_bytes()
+    assert recorded == (first.root / "uv.lock").read_bytes()
+    assert (twin.root / "uv.lock").read_bytes() == recorded
 
 
 def test_deployment_fingerprints_remove_their_renders(
