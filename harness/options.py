@@ -7,6 +7,7 @@ feature option to cookiecutter.json widens the matrix with no change here.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import shlex
@@ -118,17 +119,15 @@ def is_shape_representative(combination: Combination) -> bool:
 
 
 def heavy_tier_combinations(context: dict[str, Any] | None = None) -> list[Combination]:
-    """The representatives of the shapes in which every two choices of two shape options
-    meet at least once: the default shape, the fullest, and then a pairwise covering.
+    """The representatives of the fewest shapes in which every two choices of two shape
+    options meet at least once, the default shape and the fullest among them.
 
     Fuzzing, fault injection, concurrency and worker kills each exercise one server or
     one feature, and how it meets another (Celery's tasks on PostgreSQL, the login
     throttle on Redis); every such meeting is in the heavy tier this way, at a third of
     the cost of every shape. Every shape still runs the fast tier.
     """
-    representatives = shape_representatives(context)
-    fullest = next(c for c in representatives if service_shape(c) == service_shape(FULLEST_SHAPE))
-    return pairwise_covering(representatives, SERVICE_SHAPE_OPTIONS, [representatives[0], fullest])
+    return [dict(combination) for combination in tiers(canonical(context))[0]]
 
 
 def layer_tier_combinations(context: dict[str, Any] | None = None) -> list[Combination]:
@@ -139,16 +138,37 @@ def layer_tier_combinations(context: dict[str, Any] | None = None) -> list[Combi
 
     A layer's tests can differ with what surrounds it two options at a time (CORS and
     a protected route, GZip and a cached body); the pairwise covering runs every such
-    meeting in four combinations instead of the 48 that turn a layer off.
+    meeting in three combinations instead of the 48 that turn a layer off.
     """
+    return [dict(combination) for combination in tiers(canonical(context))[1]]
+
+
+def canonical(context: dict[str, Any] | None) -> str:
+    return json.dumps(load_context() if context is None else context)
+
+
+Frozen = tuple[tuple[str, Any], ...]
+
+
+@functools.cache
+def tiers(context_text: str) -> tuple[tuple[Frozen, ...], tuple[Frozen, ...]]:
+    """The heavy tier's and the layer tier's combinations, computed once per option space."""
+    context = json.loads(context_text)
     representatives = shape_representatives(context)
+    fullest = next(c for c in representatives if service_shape(c) == service_shape(FULLEST_SHAPE))
+    heavy = pairwise_covering(representatives, SERVICE_SHAPE_OPTIONS, [representatives[0], fullest])
     by_shape = {service_shape(c): c for c in representatives}
     candidates = [
         combination
         for combination in combinations(context)
         if differs_only_in_layers(combination, by_shape[service_shape(combination)])
     ]
-    return pairwise_covering(candidates, SERVICE_SHAPE_OPTIONS + LAYER_OPTIONS, representatives)
+    layered = pairwise_covering(candidates, SERVICE_SHAPE_OPTIONS + LAYER_OPTIONS, representatives)
+    return tuple(map(frozen, heavy)), tuple(map(frozen, layered))
+
+
+def frozen(combination: Combination) -> Frozen:
+    return tuple(combination.items())
 
 
 def differs_only_in_layers(combination: Combination, other: Combination) -> bool:
@@ -160,18 +180,22 @@ def differs_only_in_layers(combination: Combination, other: Combination) -> bool
 def pairwise_covering(
     candidates: list[Combination], options: Iterable[str], chosen: list[Combination]
 ) -> list[Combination]:
-    """`chosen`, then, greedily, whichever candidate meets the most pairs of choices of
-    `options` that none chosen meets yet, until every pair the candidates meet is met;
-    in the candidates' order."""
+    """`chosen`, and the fewest other candidates with which every pair of choices of
+    `options` that the candidates meet is met (the first such set in the candidates'
+    order); in the candidates' order."""
     names = tuple(options)
-    chosen = list(chosen)
-    unmet = set().union(*(pairs(c, names) for c in candidates))
-    unmet -= set().union(*(pairs(c, names) for c in chosen))
-    while unmet:
-        best = max(candidates, key=lambda combination: len(pairs(combination, names) & unmet))
-        chosen.append(best)
-        unmet -= pairs(best, names)
-    return [combination for combination in candidates if combination in chosen]
+    met = [pairs(combination, names) for combination in candidates]
+    needed = set().union(*met) - set().union(*(pairs(c, names) for c in chosen))
+    others = [at for at, combination in enumerate(candidates) if combination not in chosen]
+    for size in range(len(others) + 1):
+        for extra in itertools.combinations(others, size):
+            if needed <= set().union(*(met[at] for at in extra)):
+                return [
+                    combination
+                    for at, combination in enumerate(candidates)
+                    if combination in chosen or at in extra
+                ]
+    raise ValueError("the candidates do not meet the pairs they meet")  # unreachable
 
 
 def pairs(combination: Combination, names: tuple[str, ...]) -> set[tuple[tuple[str, Any], ...]]:
