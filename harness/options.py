@@ -195,7 +195,7 @@ def pairwise_covering(
                     for at, combination in enumerate(candidates)
                     if combination in chosen or at in extra
                 ]
-    raise ValueError("the candidates do not meet the pairs they meet")  # unreachable
+    raise AssertionError("unreachable: all the candidates together meet every pair")
 
 
 def pairs(combination: Combination, names: tuple[str, ...]) -> set[tuple[tuple[str, Any], ...]]:

@@ -154,21 +154,24 @@ class Project:
         """Projects that share environments share resolutions too: a project without a lock
         starts from the one an identical pyproject.toml got earlier in this run, so that
         `uv sync` installs it instead of resolving the same dependencies again."""
-        lock = self.root / "uv.lock"
-        if self.environment is not None and not lock.exists():
-            resolved = resolution_of(self.environment.parent, self.root / "pyproject.toml")
-            if resolved.exists():
-                shutil.copyfile(resolved, lock)
+        lock, resolved = self.root / "uv.lock", self.resolution()
+        if resolved is not None and resolved.exists() and not lock.exists():
+            shutil.copyfile(resolved, lock)
 
     def record_resolution(self) -> None:
-        if self.environment is None:
-            return
-        resolved = resolution_of(self.environment.parent, self.root / "pyproject.toml")
-        if not resolved.exists():
+        resolved = self.resolution()
+        if resolved is not None and not resolved.exists():
+            resolved.parent.mkdir(parents=True, exist_ok=True)
             # Written whole, then renamed: a project adopting it never reads half a lock.
             partial = resolved.with_suffix(f".{secrets.token_hex(4)}")
             shutil.copyfile(self.root / "uv.lock", partial)
             partial.replace(resolved)
+
+    def resolution(self) -> Path | None:
+        """Where the run keeps the lock of this project's pyproject.toml, if it shares."""
+        if self.environment is None:
+            return None
+        return resolution_of(self.environment.parent, self.root / "pyproject.toml")
 
     def share_environment(self, environments: Path) -> None:
         """Install into an environment shared with the projects that declare the same
@@ -296,9 +299,7 @@ ENVIRONMENT_HOLDERS: dict[Path, Path] = {}
 def resolution_of(environments: Path, pyproject: Path) -> Path:
     """Where the lock of a pyproject.toml with exactly this text is kept for the run."""
     digest = hashlib.sha256(pyproject.read_bytes()).hexdigest()[:16]
-    locks = environments / "locks"
-    locks.mkdir(parents=True, exist_ok=True)
-    return locks / f"{digest}.lock"
+    return environments / "locks" / f"{digest}.lock"
 
 
 def dependencies_digest(pyproject: Path) -> str:
