@@ -342,9 +342,13 @@ def inputs_digest(root: Path, paths: list[str]) -> str:
     return digest.hexdigest()
 
 
-# What `mypy` reads in a generated project: its configured files, its configuration, and the
-# environment the lock installs. Two projects that agree on all of these get the same verdict.
-MYPY_INPUTS = ["src", "tests", "migrations", "pyproject.toml", "uv.lock"]
+def mypy_inputs(root: Path) -> list[str]:
+    """What `mypy` reads in a generated project: the files its configuration names, the
+    configuration, and the environment the lock installs. Two projects that agree on all
+    of these get the same verdict."""
+    configured = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["mypy"]["files"]
+    return [*configured, "pyproject.toml", "uv.lock"]
+
 
 # What a generated test suite never reads: the files only `use_docker` adds or changes,
 # the README and the answers. tests/test_template_code.py checks that the generated tests
@@ -410,7 +414,7 @@ def mypy(project: Project, verdicts: Verdicts) -> None:
 
     Options that touch no Python (Docker, for one) give projects mypy cannot tell apart.
     """
-    digest = inputs_digest(project.root, MYPY_INPUTS)
+    digest = inputs_digest(project.root, mypy_inputs(project.root))
     if not verdicts.passed(digest, "mypy"):
         project.tool("mypy")
         verdicts.record(digest, "mypy")

@@ -25,6 +25,7 @@ from harness.project import (
     Verdicts,
     generate,
     inputs_digest,
+    mypy_inputs,
     resolution_of,
     suite_inputs,
 )
@@ -100,6 +101,24 @@ def test_suite_inputs_ignore_deployment_files_but_not_code(tmp_path: Path) -> No
     assert digest(first) == digest(second)
     (second / "src" / "app.py").write_text("x = 2\n")
     assert digest(first) != digest(second)
+
+
+def test_mypy_inputs_are_every_file_its_configuration_names(tmp_path: Path) -> None:
+    """A file mypy checks but the verdict's digest left out would let a twin that breaks
+    it reuse a passing verdict."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.mypy]\nfiles = ["src", "scripts", "gunicorn.conf.py"]\n'
+    )
+    (tmp_path / "src").mkdir()
+    (tmp_path / "gunicorn.conf.py").write_text("workers = 1\n")
+    before = inputs_digest(tmp_path, mypy_inputs(tmp_path))
+
+    (tmp_path / "gunicorn.conf.py").write_text("workers = '1'\n")
+
+    assert inputs_digest(tmp_path, mypy_inputs(tmp_path)) != before
+    assert {"scripts", "gunicorn.conf.py", "pyproject.toml", "uv.lock"} <= set(
+        mypy_inputs(tmp_path)
+    )
 
 
 def test_a_verdict_is_shared_only_once_recorded(tmp_path: Path) -> None:
