@@ -10,13 +10,10 @@ checks disagree with Docker, Compose or kubectl.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import shlex
 import shutil
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,7 +26,8 @@ from dockerfile_parse import DockerfileParser
 
 from harness.options import Combination, combination_id
 from harness.process import run
-from harness.project import generate, inputs_digest
+from harness.project import inputs_digest
+from harness.renders import Renders, run_renders
 
 MIGRATE_COMMAND = ["alembic", "upgrade", "head"]
 # The production-only install the Dockerfile's build stage runs; its test checks that the
@@ -49,47 +47,23 @@ def tool(name: str) -> str:
 # ---------------------------------------------------------------- one check per distinct file set
 
 
-# A directory where the processes of one run (test workers, the pytest runs a test starts)
-# keep the digests they computed: every collection of the suite needs them all, and
-# rendering the whole matrix takes about 20 s.
-KNOWN_DIGESTS_VARIABLE = "TEMPLATE_DEPLOYMENT_DIGESTS"
-
-
 class Fingerprints:
-    """Digests of the files a check reads, per combination, from a render of the template.
+    """Digests of the files a check reads, per combination, from the run's renders.
 
     Combinations whose files are byte-identical get the same verdict from a deterministic
     check (GZip and CORS do not touch the Dockerfile), so such a check runs for the first
-    combination of each group only. Renders are cheap (no install) and kept per process;
-    digests are shared with the run's other processes through `known`, when given.
+    combination of each group only.
     """
 
-    def __init__(self, workspace: Path, known: Path | None = None) -> None:
-        self.workspace = workspace
-        self.known = known
-        self.roots: dict[str, Path] = {}
-
-    def root(self, combination: Combination) -> Path:
-        name = combination_id(combination)
-        if name not in self.roots:
-            self.roots[name] = generate(self.workspace / name, combination)
-        return self.roots[name]
+    def __init__(self, renders: Renders) -> None:
+        self.renders = renders
+        self.digests: dict[tuple[str, tuple[str, ...]], str] = {}
 
     def digest(self, combination: Combination, paths: Iterable[str]) -> str:
-        paths = sorted(paths)
-        if self.known is None:
-            return inputs_digest(self.root(combination), paths)
-        key = json.dumps([combination_id(combination), paths]).encode()
-        record = self.known / hashlib.sha256(key).hexdigest()
-        if record.exists():
-            return record.read_text()
-        digest = inputs_digest(self.root(combination), paths)
-        self.known.mkdir(parents=True, exist_ok=True)
-        # Written whole, then renamed: a process reading it never sees half a digest.
-        partial = record.with_suffix(f".{os.getpid()}")
-        partial.write_text(digest)
-        partial.replace(record)
-        return digest
+        key = (combination_id(combination), tuple(sorted(paths)))
+        if key not in self.digests:
+            self.digests[key] = inputs_digest(self.renders.root(combination), list(key[1]))
+        return self.digests[key]
 
     def is_representative(
         self, combination: Combination, paths: Iterable[str], group: list[Combination]
@@ -107,10 +81,9 @@ class Fingerprints:
 
 @contextmanager
 def fingerprints() -> Iterator[Fingerprints]:
-    """Fingerprints whose renders are removed once the caller has decided."""
-    known = os.environ.get(KNOWN_DIGESTS_VARIABLE)
-    with tempfile.TemporaryDirectory(prefix="deployment-files-") as workspace:
-        yield Fingerprints(Path(workspace), Path(known) if known else None)
+    """Fingerprints from the run's renders (private ones, removed after, outside a run)."""
+    with run_renders() as renders:
+        yield Fingerprints(renders)
 
 
 # ---------------------------------------------------------------- Dockerfile

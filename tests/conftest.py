@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from harness import services
-from harness.deployment import KNOWN_DIGESTS_VARIABLE
 from harness.options import (
     Combination,
     UsageError,
@@ -19,7 +18,8 @@ from harness.options import (
     parse_answers,
     run_order,
 )
-from harness.project import Project, Verdicts, generate, private_cookiecutter_config
+from harness.project import Project, Verdicts, private_cookiecutter_config
+from harness.renders import RENDERS_VARIABLE, Renders
 
 # A directory the whole run shares, test workers included: verdicts that identical inputs
 # make identical (see harness.project.mypy) are kept there.
@@ -61,8 +61,9 @@ def pytest_configure(config: pytest.Config) -> None:
         temporary = run_dir / "tmp"
         temporary.mkdir()
         os.environ["TMPDIR"] = str(temporary)
-        # A pytest that a test starts inherits the outermost run's digests.
-        os.environ.setdefault(KNOWN_DIGESTS_VARIABLE, str(run_dir / "deployment-digests"))
+        # One render of each combination for the whole run, a pytest that a test starts
+        # included (harness.renders).
+        os.environ.setdefault(RENDERS_VARIABLE, str(run_dir / "renders"))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -70,8 +71,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if not is_controller(config) or RUN_DIR_VARIABLE not in os.environ:
         return
     run_dir = os.environ.pop(RUN_DIR_VARIABLE)
-    if os.environ.get(KNOWN_DIGESTS_VARIABLE, "").startswith(run_dir):
-        del os.environ[KNOWN_DIGESTS_VARIABLE]
+    if os.environ.get(RENDERS_VARIABLE, "").startswith(run_dir):
+        del os.environ[RENDERS_VARIABLE]
     shutil.rmtree(run_dir, ignore_errors=True)
     if config.option.collectonly:
         return
@@ -165,7 +166,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 class ProjectCache:
-    """Each combination is generated, installed and provisioned once per test worker.
+    """Each combination is copied from the run's render of it, installed and provisioned
+    once per test worker.
 
     The worker's projects share one Redis database, claimed for this run when the
     first of them needs Redis and emptied at the end; each has its own key prefix
@@ -177,13 +179,14 @@ class ProjectCache:
         self.projects: dict[str, Project] = {}
         self.failures: dict[str, BaseException] = {}
         self.redis_database: int | None = None
+        self.renders = Renders(Path(os.environ[RENDERS_VARIABLE]))
 
     def get(self, combination: Combination) -> Project:
         name = combination_id(combination)
         if name in self.failures:
             raise self.failures[name]
         if name not in self.projects:
-            root = generate(self.factory.mktemp(name), combination)
+            root = self.renders.copy(combination, self.factory.mktemp(name))
             project = Project(root=root, answers=combination, name=name)
             # One mypy cache per worker, shared by its projects: the libraries they have
             # in common are analysed once (about 30 s each time otherwise).

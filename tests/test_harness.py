@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from itertools import product
 from pathlib import Path
 
 import pytest
 
-from harness import deployment
-from harness.deployment import KNOWN_DIGESTS_VARIABLE, fingerprints
+from harness import renders
+from harness.deployment import fingerprints
 from harness.options import (
     TEMPLATE_ROOT,
     combination_id,
@@ -29,6 +31,7 @@ from harness.project import (
     resolution_of,
     suite_inputs,
 )
+from harness.renders import RENDERS_VARIABLE, Renders
 
 
 @pytest.fixture
@@ -76,7 +79,7 @@ def test_a_project_starts_from_the_lock_an_identical_pyproject_got(tmp_path: Pat
 def test_deployment_fingerprints_remove_their_renders(
     temporary_directory: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv(KNOWN_DIGESTS_VARIABLE, raising=False)
+    monkeypatch.delenv(RENDERS_VARIABLE, raising=False)
     first = combinations()[0]
     with fingerprints() as prints:
         assert prints.digest(first, ["Dockerfile"])
@@ -157,20 +160,66 @@ def test_the_matrix_is_the_full_product_of_the_options_in_cookiecutter_json() ->
     assert len({combination_id(combination) for combination in combinations()}) == len(expected)
 
 
-def test_a_digest_computed_by_one_process_is_read_by_the_next_without_a_render(
+def test_a_render_made_by_one_process_is_read_by_the_next_without_a_render(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(KNOWN_DIGESTS_VARIABLE, str(tmp_path / "known"))
+    monkeypatch.setenv(RENDERS_VARIABLE, str(tmp_path / "renders"))
     first, last = combinations()[0], combinations()[-1]
     with fingerprints() as prints:
         digests = [prints.digest(first, ["Dockerfile"]), prints.digest(last, ["compose.yaml"])]
 
-    def no_render(*args: object, **kwargs: object) -> Path:
-        raise AssertionError("rendered again")
-
-    monkeypatch.setattr(deployment, "generate", no_render)
+    monkeypatch.setattr(renders, "generate", no_render)
     with fingerprints() as prints:
         assert prints.digest(first, ["Dockerfile"]) == digests[0]
         assert prints.digest(last, ["compose.yaml"]) == digests[1]
+        assert prints.digest(first, ["compose.yaml"])
         with pytest.raises(AssertionError, match="rendered again"):
-            prints.digest(first, ["compose.yaml"])
+            prints.digest(combinations()[1], ["Dockerfile"])
+
+
+def no_render(*args: object, **kwargs: object) -> Path:
+    raise AssertionError("rendered again")
+
+
+def test_processes_that_start_together_render_different_shares(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    matrix = combinations()[:4]
+    rendered: dict[int, list[str]] = {0: [], 1: []}
+
+    def slow_render(output_dir: Path, answers: dict[str, object]) -> Path:
+        time.sleep(0.1)
+        rendered[shares.index(threading.current_thread().name)].append(combination_id(answers))
+        (output_dir / "project").mkdir(parents=True)
+        return output_dir / "project"
+
+    monkeypatch.setattr(renders, "generate", slow_render)
+    shares = ["share-0", "share-1"]
+    threads = [
+        threading.Thread(name=name, target=Renders(tmp_path).render_share, args=(matrix, share, 2))
+        for share, name in enumerate(shares)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert rendered[0][0] == combination_id(matrix[0])
+    assert rendered[1][0] == combination_id(matrix[2])
+    assert sorted(rendered[0] + rendered[1]) == sorted(combination_id(c) for c in matrix)
+
+
+def test_a_render_claimed_elsewhere_is_waited_for_and_made_here_if_it_never_comes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    combination = combinations()[0]
+    claimer, waiter = Renders(tmp_path), Renders(tmp_path, wait=0.2)
+    assert claimer.claim(combination)
+    assert not waiter.claim(combination)
+
+    root = waiter.root(combination)
+
+    assert (root / "pyproject.toml").is_file()
+    monkeypatch.setattr(renders, "generate", no_render)
+    copy = claimer.copy(combination, tmp_path / "project")
+    assert (copy / "pyproject.toml").read_bytes() == (root / "pyproject.toml").read_bytes()

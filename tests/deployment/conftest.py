@@ -24,6 +24,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     with fingerprints() as prints:
+        # The test workers collect at the same time: each renders its share of the matrix.
+        worker = getattr(config, "workerinput", {"workerid": "gw0", "workercount": 1})
+        prints.renders.render_share(
+            combinations(), int(worker["workerid"].removeprefix("gw")), worker["workercount"]
+        )
         repeated = representatives_left_out(items, prints)
     if repeated:
         config.hook.pytest_deselected(items=repeated)
