@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import shutil
 from pathlib import Path
 
@@ -37,9 +38,7 @@ def dockerfile(project: Project) -> Dockerfile:
 def image(project: Project, tmp_path_factory: pytest.TempPathFactory) -> ImageContents:
     """The image's contents, installed once per project in this test worker."""
     if project.root not in _IMAGES:
-        _IMAGES[project.root] = production_install(
-            project.root, tmp_path_factory.mktemp("image"), project.package
-        )
+        _IMAGES[project.root] = production_install(project.root, tmp_path_factory.mktemp("image"))
     return _IMAGES[project.root]
 
 
@@ -55,6 +54,15 @@ def test_build_stage_installs_the_lock_without_dev_dependencies(dockerfile: Dock
         step.value for stage in dockerfile.stages[:-1] for step in stage if step.keyword == "RUN"
     ]
     assert any(" ".join(PRODUCTION_INSTALL) in value for value in runs), runs
+    settings = [
+        word
+        for stage in dockerfile.stages[:-1]
+        for step in stage
+        if step.keyword == "ENV"
+        for word in shlex.split(step.value)
+    ]
+    # The image's processes start without compiling the installed packages first.
+    assert "UV_COMPILE_BYTECODE=1" in settings, settings
 
 
 @pytest.mark.same_files("Dockerfile")
@@ -149,8 +157,8 @@ def test_image_contents_serve_health_and_ready_with_the_dockerfile_command(
 
     A dependency only the dev group has, or a file the runtime stage does not copy, fails
     here before it fails in a container. Once per service shape: the shape decides the
-    dependencies (the layer options add none), and every combination's own production
-    boot already runs its code.
+    dependencies (the layer options add none), and the production boot of
+    tests/test_combinations.py runs the code of the layer options.
     """
     assert not (image.workdir / "src").exists(), "the runtime must not need the source tree"
     contents = Project(
