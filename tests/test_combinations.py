@@ -4,12 +4,11 @@ The `project` fixture (tests/conftest.py) is parametrized with every combination
 from cookiecutter.json; nothing here names an option, except the table of words a
 project without that option must not mention.
 
-Every combination gets every check here but its own suite and the production boot,
-which run where their outcome can differ (harness.options.suite_tier): its `heavy` tests
-(fuzzing, fault injection, concurrency, shutdown, worker kills) in a pairwise covering of
-the service shapes, its fast tests in every shape's representative (the combination with
-the most other features on), and the middleware tests in a pairwise covering of the
-layer options; the production boot wherever the suite runs.
+Every combination gets every check here but its own suite, which runs where its
+outcome can differ (harness.options.suite_tier): its `heavy` tests (fuzzing, fault
+injection, concurrency, shutdown, worker kills) in a pairwise covering of the service
+shapes, its fast tests in every shape's representative (the combination with the most
+other features on), and the middleware tests in a pairwise covering of the layer options.
 """
 
 from __future__ import annotations
@@ -144,17 +143,13 @@ def test_own_test_suite_passes(project: Project, verdicts: Verdicts) -> None:
     own_suite(project, verdicts, tier=tier)
 
 
-@pytest.mark.only_where(predicate=runs_own_suite)
 def test_production_server_serves_then_shuts_down_gracefully(
     project: Project, verdicts: Verdicts
 ) -> None:
     """One boot of the production command: it answers, then SIGTERM with a request in flight
     lets that request finish, refuses new connections, closes the pools and exits 0.
 
-    Where the own suite runs: every service shape, and the layer options two at a time
-    with each other and with the shapes (what the production command adds to the suite's
-    app, its settings and the server, is the same for every layer). Once per set of
-    files the server reads: twins that differ only in deployment files share it.
+    Once per set of files the server reads: twins that differ only in deployment files share it.
     """
     if booted(project, verdicts):
         return

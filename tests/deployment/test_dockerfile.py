@@ -157,8 +157,8 @@ def test_image_contents_serve_health_and_ready_with_the_dockerfile_command(
 
     A dependency only the dev group has, or a file the runtime stage does not copy, fails
     here before it fails in a container. Once per service shape: the shape decides the
-    dependencies (the layer options add none), and the production boot of
-    tests/test_combinations.py runs the code of the layer options.
+    dependencies (the layer options add none), and every combination's own production
+    boot already runs its code.
     """
     assert not (image.workdir / "src").exists(), "the runtime must not need the source tree"
     contents = Project(
