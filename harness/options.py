@@ -229,13 +229,16 @@ def run_order(combination: Combination) -> tuple[Any, ...]:
 
     The heavy tier's combinations first: they take the longest, and one started last
     leaves the other workers idle at the end; then the other shapes' representatives.
-    Then the others with the first option
-    varying fastest, the order of cookiecutter.json's options reversed: combinations
-    that differ only in the last options, which touch the fewest files, run far apart,
-    so the later one finds the verdicts the earlier earned (harness.project.Verdicts).
+    Then the others, cookiecutter.json's last option varying slowest, so that twins
+    that differ only in it (it touches the fewest files) run far apart and the later
+    one finds the verdicts the earlier earned (harness.project.Verdicts); the layer
+    options vary fastest, so that a worker's next project often has the same service
+    shape: the same environment, and a mypy cache that holds all but a few of its modules.
     """
     options = feature_options()
-    positions = [options[name].index(combination[name]) for name in reversed(list(options))]
+    slowest_first = [name for name in reversed(options) if name not in LAYER_OPTIONS]
+    slowest_first += [name for name in reversed(options) if name in LAYER_OPTIONS]
+    positions = [options[name].index(combination[name]) for name in slowest_first]
     return (not runs_heavy_tier(combination), not is_shape_representative(combination), *positions)
 
 

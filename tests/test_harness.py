@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import tempfile
 import threading
@@ -19,8 +20,10 @@ from harness.options import (
     combination_id,
     combinations,
     feature_options,
+    is_shape_representative,
     run_order,
     runs_heavy_tier,
+    service_shape,
 )
 from harness.project import (
     Project,
@@ -144,6 +147,18 @@ def test_heavy_tier_runs_first_and_twins_run_far_apart() -> None:
             twin = dict(combination, **{last_option: value})
             if twin != combination and not (runs_heavy_tier(combination) or runs_heavy_tier(twin)):
                 assert abs(positions[combination_id(twin)] - at) >= len(ordered) // 4
+
+
+def test_most_projects_after_the_tiers_run_next_to_one_of_their_own_shape() -> None:
+    """Neighbours in the run order share their environment and most of mypy's cache."""
+    rest = [
+        combination
+        for combination in sorted(combinations(), key=run_order)
+        if not (runs_heavy_tier(combination) or is_shape_representative(combination))
+    ]
+    same = [service_shape(a) == service_shape(b) for a, b in itertools.pairwise(rest)]
+
+    assert sum(same) >= len(same) * 2 // 3
 
 
 def test_the_matrix_is_the_full_product_of_the_options_in_cookiecutter_json() -> None:
