@@ -125,6 +125,17 @@ def check_grouping(items: list[pytest.Item]) -> None:
         )
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one test worker more than the CPUs this run may use.
+
+    About a quarter of a worker's time goes to waiting (for a server to start, a timeout
+    a fault test provokes, a Celery worker's redelivery), during which a spare worker
+    can use the CPU; the tests' time bounds are set for a machine this busy.
+    """
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    return (len(usable) if usable else os.cpu_count() or 1) + 1
+
+
 def is_controller(config: pytest.Config) -> bool:
     return not hasattr(config, "workerinput")
 
