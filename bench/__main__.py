@@ -179,7 +179,12 @@ class Run:
         for name, answers in plan.BUILDS.items():
             say(f"generating and installing {name} {answers}")
             self.projects[name] = build.build(
-                self.workdir, name, answers, str(os.getpid()), plan.RESOURCE
+                self.workdir,
+                name,
+                answers,
+                str(os.getpid()),
+                plan.RESOURCE,
+                plan.LEFT_OUT.get(name, ()),
             )
         for name, project in self.projects.items():
             say(f"provisioning {name}: migrations and {plan.ROWS:,} rows")

@@ -39,10 +39,16 @@ DESCRIPTION = "A sturdy, well-made thing that does what it says on the box and s
 
 
 def build(
-    workdir: Path, name: str, answers: Mapping[str, Any], unique: str, resource: Sequence[str]
+    workdir: Path,
+    name: str,
+    answers: Mapping[str, Any],
+    unique: str,
+    resource: Sequence[str],
+    left_out: Sequence[str] = (),
 ) -> Project:
     """Generate one combination, add `resource` with the project's generator, install it
-    as production does (or reuse one kept in `workdir` from an earlier run)."""
+    as production does (or reuse one kept in `workdir` from an earlier run), without the
+    dependencies whose names start with one of `left_out`."""
     output_dir = workdir / name
     existing = sorted(output_dir.glob("*/pyproject.toml")) if output_dir.is_dir() else []
     if existing:
@@ -57,8 +63,17 @@ def build(
         # The generator formats what it writes with the project's ruff: a dev tool, which
         # `uv run` installs here and the production install below removes again.
         project.uv("run", "python", "scripts/new_resource.py", *resource, timeout=900)
+    leave_out(project.root / "pyproject.toml", left_out)
     project.uv(*INSTALL, timeout=900)
     return project
+
+
+def leave_out(pyproject: Path, prefixes: Sequence[str]) -> None:
+    """Remove the dependency lines (one quoted requirement each) naming these packages."""
+    lines = pyproject.read_text().splitlines(keepends=True)
+    kept = [line for line in lines if not line.strip().strip('"').startswith(tuple(prefixes))]
+    if prefixes and kept != lines:
+        pyproject.write_text("".join(kept))
 
 
 def resource_added(project: Project, resource: Sequence[str]) -> bool:

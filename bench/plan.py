@@ -9,7 +9,10 @@ generator (`RESOURCE`, the generated README's example) before it is installed:
 - `postgres_redis`: PostgreSQL with Redis, for the cache hit. Its reads go through
   the cache, so random ids over it would measure a cache filling up, not PostgreSQL;
 - `postgres_no_auth`: `postgres` with `auth=none`, for what authentication costs a
-  protected write and a protected read.
+  protected write and a protected read;
+- `postgres_no_otel`: `postgres` with OpenTelemetry's packages left out of its
+  dependencies (`LEFT_OUT`), the service as it would be without tracing: set against
+  `postgres`, whose tracing is off, it shows what tracing costs while off.
 
 Every build but the last has the default `auth=oauth2`: each request to it carries a
 superuser's token, from its own password flow, as its clients' requests would.
@@ -52,7 +55,10 @@ BUILDS: dict[str, dict[str, Any]] = {
     "postgres": {"database": "postgres", "use_redis": False, "use_gzip": True},
     "postgres_redis": {"database": "postgres", "use_redis": True, "use_gzip": True},
     "postgres_no_auth": {"database": "postgres", "use_redis": False, "auth": "none"},
+    "postgres_no_otel": {"database": "postgres", "use_redis": False, "use_gzip": True},
 }
+# Dependencies a build's pyproject.toml loses before it is installed, by name prefix.
+LEFT_OUT: dict[str, tuple[str, ...]] = {"postgres_no_otel": ("opentelemetry-",)}
 
 SERVICE_SQLITE = App("service sqlite", "sqlite")
 SERVICE_NO_METRICS = App("service sqlite, metrics off", "sqlite", env={"METRICS_ENABLED": "false"})
@@ -62,6 +68,7 @@ SERVICE_POSTGRES_PROTECTED = App(
     "service postgres, items' reads protected", "postgres", env={"AUTH_PROTECTED_READS": "items"}
 )
 SERVICE_POSTGRES_NO_AUTH = App("service postgres, auth=none", "postgres_no_auth")
+SERVICE_POSTGRES_NO_OTEL = App("service postgres, OpenTelemetry not installed", "postgres_no_otel")
 # Every request traced (the always-on sampler), its spans exported to a local sink
 # (bench/collector.py) on this port.
 COLLECTOR_PORT = free_port()
@@ -120,6 +127,7 @@ APPS = [
     SERVICE_POSTGRES,
     SERVICE_POSTGRES_PROTECTED,
     SERVICE_POSTGRES_NO_AUTH,
+    SERVICE_POSTGRES_NO_OTEL,
     SERVICE_POSTGRES_TRACED,
     SERVICE_REDIS,
     SERVICE_REDIS_NO_LIMIT,
@@ -302,6 +310,11 @@ LAYERS = [
         (REF_ASYNCPG, ITEM_CREATE),
     ),
     Ratio(
+        "tracing off vs OpenTelemetry not installed, PostgreSQL read by id",
+        (SERVICE_POSTGRES, ITEM),
+        (SERVICE_POSTGRES_NO_OTEL, ITEM),
+    ),
+    Ratio(
         "tracing on (every request, batch export), PostgreSQL read by id",
         (SERVICE_POSTGRES_TRACED, ITEM),
         (SERVICE_POSTGRES, ITEM),
@@ -366,7 +379,14 @@ COLD_START_OVER_HELLO_MAX = 1.6
 # Per generated app without Redis, the worker's resident memory after the load.
 RSS_MAX_MIB = 80.0
 # One app per build (its default settings) and the hello reference, the floor.
-COLD_START_APPS = [SERVICE_SQLITE, SERVICE_NO_GZIP, SERVICE_POSTGRES, SERVICE_REDIS, REF_HELLO]
+COLD_START_APPS = [
+    SERVICE_SQLITE,
+    SERVICE_NO_GZIP,
+    SERVICE_POSTGRES,
+    SERVICE_POSTGRES_NO_OTEL,
+    SERVICE_REDIS,
+    REF_HELLO,
+]
 
 
 def measurements() -> list[Measurement]:
