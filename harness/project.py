@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import re
 import secrets
 import shutil
@@ -140,7 +141,29 @@ class Project:
     def tool(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         """A command from the project's environment, never from the caller's."""
         self.hold_environment()
-        return self.uv("run", "--no-sync", *args, timeout=timeout)
+        command, env = self.in_environment(list(args), self.uv_env())
+        return run(command, cwd=self.root, env=env, timeout=timeout)
+
+    def in_environment(
+        self, command: list[str], env: dict[str, str]
+    ) -> tuple[list[str], dict[str, str]]:
+        """`command` run in the project's environment, as `uv run --no-sync` runs it.
+
+        A shared environment's path is known, so its commands start directly, with its
+        `bin` first on PATH and VIRTUAL_ENV set, as `uv run` does: starting uv itself for
+        each of the run's thousands of commands took about 80 ms of CPU every time.
+        """
+        if self.environment is None:
+            return ["uv", "run", "--no-sync", *command], env
+        scripts = self.environment / "bin"
+        executable = scripts / command[0]
+        search = clean_environment(env).get("PATH", os.defpath)
+        env = {
+            **env,
+            "VIRTUAL_ENV": str(self.environment),
+            "PATH": f"{scripts}{os.pathsep}{search}",
+        }
+        return [str(executable) if executable.exists() else command[0], *command[1:]], env
 
     def install(self, *, dev: bool = True) -> None:
         self.adopt_resolution()
@@ -261,19 +284,18 @@ class Project:
         its base URL."""
         self.hold_environment()
         port = free_port()
-        env = clean_environment(
-            {
-                **self.uv_env(),
-                **(extra or {}),
-                "PORT": str(port),
-                "HOST": "127.0.0.1",
-                "WEB_CONCURRENCY": "1",
-            }
-        )
+        settings = {
+            **self.uv_env(),
+            **(extra or {}),
+            "PORT": str(port),
+            "HOST": "127.0.0.1",
+            "WEB_CONCURRENCY": "1",
+        }
+        started, env = self.in_environment(command, settings)
         process = subprocess.Popen(
-            ["uv", "run", "--no-sync", *command],
+            started,
             cwd=self.root,
-            env=env,
+            env=clean_environment(env),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
