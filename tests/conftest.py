@@ -89,15 +89,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def put_in_run_order(items: list[pytest.Item]) -> None:
-    """Combinations in their run order (harness.options.run_order), then the rest.
+    """Combinations in their run order (harness.options.run_order), with the tests that
+    belong to no combination right after the heavy tier: some of them take half a minute
+    (a cruft update, the pipeline's commands), and one of those started last would keep
+    its worker busy while the others have nothing left to do.
 
     pytest-xdist hands out whole groups in this order (`--no-loadscope-reorder` in
     pyproject.toml keeps it from reordering them by their number of tests).
     """
-    ranked = {
-        combination_id(combination): (0, *run_order(combination)) for combination in combinations()
-    }
-    items.sort(key=lambda item: ranked.get(group_of(item), (1,)))
+    ranked = {combination_id(combination): run_order(combination) for combination in combinations()}
+    after_the_heavy_tier = (True,)
+    items.sort(key=lambda item: ranked.get(group_of(item) or "", after_the_heavy_tier))
 
 
 def group_of(item: pytest.Item) -> str | None:
