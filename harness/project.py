@@ -157,7 +157,7 @@ class Project:
             return ["uv", "run", "--no-sync", *command], env
         scripts = self.environment / "bin"
         executable = scripts / command[0]
-        search = clean_environment(env).get("PATH", os.defpath)
+        search = env.get("PATH") or os.environ.get("PATH", os.defpath)
         env = {
             **env,
             "VIRTUAL_ENV": str(self.environment),
