@@ -248,8 +248,8 @@ class Run:
     def clean_up_after(self, measurement: plan.Measurement) -> None:
         """Undo what a run wrote (`Endpoint.cleanup_sql`) in the app's database."""
         app, endpoint = measurement
-        if endpoint.cleanup_sql is not None:
-            build.run_sql(self.projects[app.build], endpoint.cleanup_sql)
+        for statement in endpoint.cleanup_sql:
+            build.run_sql(self.projects[app.build], statement)
 
     def measure(self, measurement: plan.Measurement, seconds: int) -> None:
         """One wrk run, with the worker's CPU time read just before and just after it."""

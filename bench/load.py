@@ -31,8 +31,11 @@ class LoadError(RuntimeError):
 class Endpoint:
     """What one wrk run sends: a fixed path, or a path (and query) prefix plus a random id.
 
-    `cleanup_sql` runs in the app's database after each run, for a run that adds rows:
-    it removes them, so the endpoints measured after it read the same tables.
+    `cleanup_sql` runs in the app's database after each run of a write, one statement
+    at a time: it removes the rows the run added and vacuums what it changed, so the
+    endpoints measured after it read the same tables, without the dead row versions a
+    run of writes leaves (reads that step over them cost the database, and so the
+    worker waiting on it, measurably more until autovacuum comes round).
     """
 
     label: str
@@ -41,7 +44,7 @@ class Endpoint:
     method: str = "GET"
     body: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
-    cleanup_sql: str | None = None
+    cleanup_sql: tuple[str, ...] = ()
 
     @property
     def sample(self) -> str:

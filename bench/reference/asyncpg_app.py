@@ -1,7 +1,7 @@
 """The service's reads and item writes by hand: FastAPI and an `asyncpg.Pool`, nothing else.
 
 Every route runs the SQL the generated service sends (`queries.POSTGRES`) on a
-pool as large as the service's (`DATABASE_POOL_SIZE`, 10 by default) and answers
+pool as large as the service's (`DATABASE_POOL_SIZE`; the bench sets 8) and answers
 exactly the bytes the service sends: same keys in the same order, money as a
 string with two places. Writes validate their body with the project's own
 `ItemCreate` and `ItemUpdate`, as the service does, and run one INSERT or UPDATE
