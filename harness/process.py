@@ -64,9 +64,23 @@ def run(
     if result.returncode != 0:
         raise CommandFailed(
             f"`{' '.join(command)}` in {cwd} exited {result.returncode}\n"
-            f"--- stdout ---\n{result.stdout[-8000:]}\n--- stderr ---\n{result.stderr[-8000:]}"
+            f"--- stdout ---\n{excerpt(result.stdout)}\n--- stderr ---\n{result.stderr[-8000:]}"
         )
     return result
+
+
+# Where pytest starts reporting its failures: each one's assertion and traceback, then
+# what the test captured (server logs can run to pages).
+FAILURES = "= FAILURES ="
+
+
+def excerpt(output: str, size: int = 8000) -> str:
+    """The end of `output`; for a failed pytest run, the start of its first failure too,
+    so the assertion that failed is shown however much the test captured after it."""
+    start = output.find(FAILURES)
+    if start == -1 or len(output) - start <= size:
+        return output[-size:]
+    return f"{output[start : start + size // 2]}\n[...]\n{output[-size // 2 :]}"
 
 
 def stop(process: subprocess.Popen[str] | subprocess.Popen[bytes], timeout: float = 30) -> str:

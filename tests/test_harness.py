@@ -25,6 +25,7 @@ from harness.options import (
     runs_heavy_tier,
     service_shape,
 )
+from harness.process import excerpt
 from harness.project import (
     Project,
     Verdicts,
@@ -238,3 +239,22 @@ def test_a_render_claimed_elsewhere_is_waited_for_and_made_here_if_it_never_come
     monkeypatch.setattr(renders, "generate", no_render)
     copy = claimer.copy(combination, tmp_path / "project")
     assert (copy / "pyproject.toml").read_bytes() == (root / "pyproject.toml").read_bytes()
+
+
+def test_a_failed_pytest_run_is_shown_from_its_first_assertion_whatever_it_captured() -> None:
+    header = "collected 2 items\n" + "." * 100 + "\n"
+    failure = "= FAILURES =\n___ test_one ___\nE   assert 500 == 200\n"
+    captured = "--- Captured log call ---\n" + "INFO a server log line\n" * 2000
+    summary = "FAILED tests/test_errors.py::test_one\n1 failed, 1 passed\n"
+
+    shown = excerpt(header + failure + captured + summary)
+
+    assert "E   assert 500 == 200" in shown
+    assert shown.endswith(summary)
+    assert len(shown) < 8100
+
+
+def test_other_output_is_shown_by_its_end() -> None:
+    output = "".join(f"line {number}\n" for number in range(5000))
+
+    assert excerpt(output) == output[-8000:]
