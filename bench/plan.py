@@ -1,6 +1,6 @@
 """What is built, what is measured against what, and the targets: the one place to change them.
 
-Four builds cover every target, each with a resource added by the project's own
+Six builds cover every target, each with a resource added by the project's own
 generator (`RESOURCE`, the generated README's example) before it is installed:
 
 - `sqlite`: the default combination, with every middleware that is on by default;
