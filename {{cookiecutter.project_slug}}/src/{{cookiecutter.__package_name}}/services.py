@@ -65,10 +65,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
 {% if cookiecutter.use_celery %}
         checks["broker"] = ping_broker
 {% endif %}
-{% if cookiecutter.auth == "oauth2" and cookiecutter.use_redis %}
-        auth = await stack.enter_async_context(open_auth(settings, database, redis.counters))
-{% elif cookiecutter.auth == "oauth2" %}
-        auth = await stack.enter_async_context(open_auth(settings, database))
+{% if cookiecutter.auth == "oauth2" %}
+        auth = await stack.enter_async_context(open_auth(settings, database{% if cookiecutter.use_redis %}, redis.counters{% endif %}))
 {% endif %}
         yield Services(
             settings=settings,

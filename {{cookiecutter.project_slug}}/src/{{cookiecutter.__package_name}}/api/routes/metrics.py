@@ -13,13 +13,15 @@ from ...auth.access import in_production
 router = APIRouter(tags=["observability"])
 
 
+@router.get(
+    "/metrics",
+    include_in_schema=False,
 {% if cookiecutter.auth == "oauth2" %}
-# Scrapers read it freely in development; in production they present `metrics:read`
-# (or read METRICS_PORT, off the application port).
-@router.get("/metrics", include_in_schema=False, dependencies=[in_production("metrics:read")])
-{% else %}
-@router.get("/metrics", include_in_schema=False)
+    # Scrapers read it freely in development; in production they present `metrics:read`
+    # (or read METRICS_PORT, off the application port).
+    dependencies=[in_production("metrics:read")],
 {% endif %}
+)
 def metrics() -> Response:
     """Samples of this process, or of every worker when PROMETHEUS_MULTIPROC_DIR is set.
 
